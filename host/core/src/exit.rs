@@ -1,0 +1,56 @@
+//! Exit codes, the contract schedulers and scripts rely on.
+
+use std::process::ExitCode;
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything was backed up (or verified).
+    Complete,
+    /// No backup was made (or verification found problems).
+    Failed,
+    /// Bad usage or configuration; nothing was attempted.
+    Usage,
+    /// A backup was made but some items failed; the manifest lists them.
+    Partial,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Complete => 0,
+            Outcome::Failed => 1,
+            Outcome::Usage => 2,
+            Outcome::Partial => 3,
+        }
+    }
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> ExitCode {
+        ExitCode::from(o.code())
+    }
+}
+
+/// An error with the exit code it should produce.
+#[derive(Debug)]
+pub struct Fatal {
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+impl Fatal {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Fatal {
+            outcome: Outcome::Usage,
+            message: message.into(),
+        }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Fatal {
+            outcome: Outcome::Failed,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Running the guest: wasmtime set-up, the imports it gets, and its limits.
+
+mod bindings;
+mod engine;
+mod guest_imports;
+mod http;
+mod state;
+mod store_host;
+
+pub use bindings::events::{Event, Item, Level};
+pub use bindings::types::{BackupError, Job, Kind, KindCount, Limits, Report, Status, Timeouts};
+pub use engine::GuestRuntime;
+pub use http::TimeoutCaps;
+pub use state::EventSink;
+
+use crate::policy::http::OutboundPolicy;
+use crate::policy::ResourcePolicy;
+use crate::secrets::Secret;
+use crate::store::RunStore;
+use bindings::Backup;
+use state::HostState;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::WasiHttpCtx;
+
+/// Everything the host grants one run.
+pub struct Grants {
+    pub run: Arc<RunStore>,
+    /// Secrets by name; only these are readable by the guest.
+    pub secrets: HashMap<String, Secret>,
+    pub outbound: OutboundPolicy,
+    pub timeouts: TimeoutCaps,
+    pub resources: ResourcePolicy,
+    pub events: EventSink,
+}
+
+/// Why a run ended without a report from the guest.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The guest returned an error (no manifest was written).
+    #[error("{}", describe(.0))]
+    Guest(BackupError),
+    /// The guest broke a limit or trapped; the host stopped it.
+    #[error("the backup guest was stopped: {0}")]
+    Stopped(String),
+}
+
+fn describe(e: &BackupError) -> String {
+    match e {
+        BackupError::InvalidJob(m) => format!("invalid job: {m}"),
+        BackupError::Auth(m) => format!("sign-in failed: {m}"),
+        BackupError::Unreachable(m) => format!("Tableau is unreachable: {m}"),
+        BackupError::Protocol(m) => format!("unexpected answer from Tableau: {m}"),
+        BackupError::Denied(m) => format!("denied by policy: {m}"),
+        BackupError::Store(m) => format!("storage failed: {m}"),
+    }
+}
+
+impl GuestRuntime {
+    /// Instantiate the guest, run one job and tear it down.
+    pub async fn run(&self, job: Job, grants: Grants) -> Result<Report, RunError> {
+        let res = grants.resources.clone();
+        let output = MemoryOutputPipe::new(res.max_output_bytes as usize);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(output.clone())
+            .stderr(output.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size((res.max_memory_mib as usize) << 20)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = HostState {
+            wasi,
+            table: Default::default(),
+            http: WasiHttpCtx::new(),
+            hooks: http::PolicyHooks::new(grants.outbound, grants.timeouts),
+            limits,
+            run: grants.run,
+            secrets: grants.secrets,
+            events: grants.events,
+            cpu_ticks: 0,
+        };
+        let mut store = wasmtime::Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let budget = res.max_cpu_secs.saturating_mul(1000) / engine::EPOCH_TICK.as_millis() as u64;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |mut ctx| {
+            let used = &mut ctx.data_mut().cpu_ticks;
+            *used += 1;
+            if *used > budget {
+                return Err(wasmtime::format_err!(
+                    "CPU budget of {} s exhausted",
+                    budget / 100
+                ));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+
+        let deadline = Duration::from_secs(res.run_deadline_secs);
+        let outcome = tokio::time::timeout(deadline, async {
+            let instance =
+                Backup::instantiate_async(&mut store, &self.component, &self.linker).await?;
+            instance.call_run(&mut store, &job).await
+        })
+        .await;
+        log_guest_output(&output);
+        match outcome {
+            Err(_) => Err(RunError::Stopped(format!(
+                "run deadline of {} s exceeded",
+                res.run_deadline_secs
+            ))),
+            Ok(Err(trap)) => Err(RunError::Stopped(explain_trap(&trap, &res))),
+            Ok(Ok(Err(e))) => Err(RunError::Guest(e)),
+            Ok(Ok(Ok(report))) => Ok(report),
+        }
+    }
+}
+
+/// A trap in words a user can act on.
+fn explain_trap(trap: &wasmtime::Error, res: &ResourcePolicy) -> String {
+    let text = format!("{trap:?}");
+    if text.contains("CPU budget") {
+        format!(
+            "CPU budget of {} s exhausted (resources.max_cpu_secs)",
+            res.max_cpu_secs
+        )
+    } else if text.contains("memory") && (text.contains("grow") || text.contains("limit")) {
+        format!(
+            "memory limit of {} MiB reached (resources.max_memory_mib)",
+            res.max_memory_mib
+        )
+    } else {
+        let first = format!("{trap}");
+        format!("guest trapped: {first}")
+    }
+}
+
+fn log_guest_output(output: &MemoryOutputPipe) {
+    let bytes = output.contents();
+    for line in String::from_utf8_lossy(&bytes).lines().take(200) {
+        tracing::info!(target: "guest", "{line}");
+    }
+}
+
+/// Ask the guest's component what it imports (for the sandbox test and `policy show`).
+pub fn describe_imports(runtime: &GuestRuntime) -> Vec<String> {
+    runtime.imports()
+}

@@ -1,0 +1,311 @@
+//! Amazon S3 (or any S3-compatible store) as a destination.
+//!
+//! Credentials, region and endpoint come from the standard AWS chain
+//! (environment, profile, web identity, container and instance roles);
+//! `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` select a custom endpoint, which
+//! is then addressed path-style so MinIO and friends work. Objects up to one
+//! part are a single `PutObject`; larger ones are multipart uploads, each part
+//! carrying a SHA-256 checksum the server verifies. Unfinished multipart
+//! uploads are aborted.
+
+use super::{ObjectMeta, ObjectReader, StoreError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::Client;
+use bytes::{Bytes, BytesMut};
+
+/// Size of each multipart part (S3's minimum is 5 MiB).
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    prefix: String,
+}
+
+pub struct S3Writer {
+    client: Client,
+    bucket: String,
+    key: String,
+    buf: BytesMut,
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+    done: bool,
+}
+
+fn sdk_err<E: std::error::Error>(what: &str, e: E) -> StoreError {
+    StoreError::Backend(format!("S3 {what}: {}", DisplayErrorContext(&e)))
+}
+
+impl S3Store {
+    pub async fn connect(bucket: &str, prefix: &str) -> Result<Self, StoreError> {
+        let custom_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if custom_endpoint
+            && std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            loader = loader.region(aws_config::Region::new("us-east-1"));
+        }
+        let shared = loader.load().await;
+        if shared.credentials_provider().is_none() {
+            return Err(StoreError::Backend("S3: no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with a role)".into()));
+        }
+        let conf = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(custom_endpoint)
+            .build();
+        let client = Client::from_conf(conf);
+        match client.head_bucket().bucket(bucket).send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let msg = match status {
+                    Some(404) => format!("S3 bucket {bucket:?} does not exist"),
+                    Some(403) => format!(
+                        "S3 bucket {bucket:?}: access denied (check credentials and permissions)"
+                    ),
+                    _ => format!(
+                        "S3 bucket {bucket:?} is not reachable: {}",
+                        DisplayErrorContext(&e)
+                    ),
+                };
+                return Err(StoreError::Backend(msg));
+            }
+        }
+        Ok(Self {
+            client,
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        })
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", self.prefix)
+        }
+    }
+
+    fn strip<'a>(&self, full: &'a str) -> &'a str {
+        if self.prefix.is_empty() {
+            full
+        } else {
+            full.strip_prefix(&self.prefix)
+                .and_then(|k| k.strip_prefix('/'))
+                .unwrap_or(full)
+        }
+    }
+
+    pub async fn create(&self, key: &str) -> Result<S3Writer, StoreError> {
+        Ok(S3Writer {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: self.full_key(key),
+            buf: BytesMut::new(),
+            upload_id: None,
+            parts: Vec::new(),
+            done: false,
+        })
+    }
+
+    pub async fn read(&self, key: &str) -> Result<ObjectReader, StoreError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(Box::new(o.body.into_async_read())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                Err(StoreError::NotFound(key.into()))
+            }
+            Err(e) => Err(sdk_err("GetObject", e)),
+        }
+    }
+
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.full_key(prefix))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_err("ListObjectsV2", e))?;
+            for obj in page.contents() {
+                if let Some(k) = obj.key() {
+                    out.push(ObjectMeta {
+                        key: self.strip(k).to_string(),
+                        size: obj.size().unwrap_or(0).max(0) as u64,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn list_folders(&self) -> Result<Vec<String>, StoreError> {
+        let base = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&base)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_err("ListObjectsV2", e))?;
+            for p in page.common_prefixes() {
+                if let Some(p) = p.prefix() {
+                    out.push(p[base.len()..].trim_end_matches('/').to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl S3Writer {
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
+        self.buf.extend_from_slice(&chunk);
+        while self.buf.len() >= PART_SIZE {
+            let part = self.buf.split_to(PART_SIZE).freeze();
+            self.upload_part(part).await?;
+        }
+        Ok(())
+    }
+
+    async fn upload_part(&mut self, body: Bytes) -> Result<(), StoreError> {
+        if self.upload_id.is_none() {
+            let created = self
+                .client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateMultipartUpload", e))?;
+            self.upload_id = created.upload_id;
+        }
+        let upload_id = self.upload_id.clone().unwrap_or_default();
+        let number = self.parts.len() as i32 + 1;
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| sdk_err("UploadPart", e))?;
+        self.parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag)
+                .set_checksum_sha256(out.checksum_sha256)
+                .build(),
+        );
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let result = self.finish().await;
+        if result.is_err() {
+            self.abort_upload().await;
+        }
+        self.done = true;
+        result
+    }
+
+    async fn finish(&mut self) -> Result<(), StoreError> {
+        if self.upload_id.is_none() {
+            let body = std::mem::take(&mut self.buf).freeze();
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .map_err(|e| sdk_err("PutObject", e))?;
+            return Ok(());
+        }
+        if !self.buf.is_empty() {
+            let last = std::mem::take(&mut self.buf).freeze();
+            self.upload_part(last).await?;
+        }
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(self.upload_id.clone().unwrap_or_default())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(self.parts.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                let code = e.code().unwrap_or_default().to_string();
+                sdk_err(&format!("CompleteMultipartUpload {code}"), e)
+            })?;
+        Ok(())
+    }
+
+    async fn abort_upload(&mut self) {
+        if let Some(id) = self.upload_id.take() {
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(id)
+                .send()
+                .await;
+        }
+    }
+
+    pub async fn abort(mut self) {
+        self.abort_upload().await;
+        self.done = true;
+    }
+}
+
+impl Drop for S3Writer {
+    fn drop(&mut self) {
+        // Dropped mid-upload (cancelled run): abort in the background, best effort.
+        if let (false, Some(id)) = (self.done, self.upload_id.take()) {
+            let req = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(id);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = req.send().await;
+                });
+            }
+        }
+    }
+}
