@@ -22,16 +22,31 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().expect("host/ sits in the workspace");
     for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
-    let target_root = out_dir.ancestors().nth(4).map(Path::to_path_buf).unwrap_or_else(|| out_dir.clone());
+    let target_root = out_dir
+        .ancestors()
+        .nth(4)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out_dir.clone());
     let guest_target = target_root.join("guest");
 
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace)
-        .args(["build", "--release", "--locked", "-p", "tableau-backup-guest", "--target", "wasm32-wasip2"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "tableau-backup-guest",
+            "--target",
+            "wasm32-wasip2",
+        ])
         .arg("--target-dir")
         .arg(&guest_target)
         .env_remove("RUSTFLAGS")
@@ -41,7 +56,10 @@ fn main() {
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .status()
         .expect("cannot run cargo to build the guest");
-    assert!(status.success(), "building the guest component failed (see the output above)");
+    assert!(
+        status.success(),
+        "building the guest component failed (see the output above)"
+    );
     let built = guest_target.join("wasm32-wasip2/release/tableau_backup_guest.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
 }

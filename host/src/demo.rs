@@ -11,9 +11,17 @@ use tableau_sim::{Sim, SimConfig};
 pub async fn run(args: DemoArgs, guest: &[u8]) -> ExitCode {
     let sim = match Sim::start(SimConfig::sample()).await {
         Ok(sim) => sim,
-        Err(e) => return tableau_backup_host::fail(Fatal::failed(format!("cannot start the simulator: {e:#}"))),
+        Err(e) => {
+            return tableau_backup_host::fail(Fatal::failed(format!(
+                "cannot start the simulator: {e:#}"
+            )))
+        }
     };
-    tracing::info!("simulated Tableau site {:?} listening on {}", sim.site_content_url(), sim.base_url());
+    tracing::info!(
+        "simulated Tableau site {:?} listening on {}",
+        sim.site_content_url(),
+        sim.base_url()
+    );
     let dest = args.dest.to_string();
     // Parse like a user would type it, so the demo runs with the real defaults.
     let cli = Cli::try_parse_from([
@@ -29,7 +37,9 @@ pub async fn run(args: DemoArgs, guest: &[u8]) -> ExitCode {
         &dest,
     ])
     .expect("demo arguments parse");
-    let Command::Backup(backup_args) = cli.command else { unreachable!("parsed a backup command") };
+    let Command::Backup(backup_args) = cli.command else {
+        unreachable!("parsed a backup command")
+    };
     let secret = Secret::new(sim.pat_secret().to_string());
     let result = backup::run(&backup_args, secret, &GuestSource::Embedded(guest)).await;
     sim.shutdown().await;

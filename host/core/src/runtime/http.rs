@@ -52,6 +52,15 @@ type ResponseFuture = Box<
 >;
 
 impl WasiHttpHooks for PolicyHooks {
+    /// The guest sees the error and decides (it retries); keep the log quiet.
+    fn p2_error_from_hyper(
+        &mut self,
+        err: &hyper::Error,
+    ) -> wasmtime_wasi_http::p2::bindings::http::types::ErrorCode {
+        tracing::debug!("HTTP connection error: {err}");
+        wasmtime_wasi_http::p2::bindings::http::types::ErrorCode::HttpProtocolError
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,

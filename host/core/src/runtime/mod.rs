@@ -145,11 +145,7 @@ fn explain_trap(trap: &wasmtime::Error, res: &ResourcePolicy) -> String {
 fn log_guest_output(output: &MemoryOutputPipe) {
     let bytes = output.contents();
     for line in String::from_utf8_lossy(&bytes).lines().take(200) {
-        tracing::info!(target: "guest", "{line}");
+        let cut: String = line.chars().take(500).collect();
+        tracing::info!(target: "guest", "guest output: {cut}");
     }
-}
-
-/// Ask the guest's component what it imports (for the sandbox test and `policy show`).
-pub fn describe_imports(runtime: &GuestRuntime) -> Vec<String> {
-    runtime.imports()
 }

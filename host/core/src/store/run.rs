@@ -206,6 +206,8 @@ async fn pump(
         match chunk {
             Some(c) => {
                 if let Err(e) = accept(&run, &key, &mut writer, &mut hasher, &mut size, c).await {
+                    // Record why before closing, so the stream reports the reason.
+                    *failure.lock().unwrap() = Some(e.to_string());
                     rx.close();
                     return fail(writer, e, &failure).await;
                 }

@@ -1,0 +1,419 @@
+//! Metadata files: `metadata_tableau/<name>.json`, each a JSON array of the objects
+//! exactly as Tableau returned them, streamed into the store page by page.
+
+use std::fmt;
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{json, Value};
+
+use super::content::{ContentItem, ContentKind};
+use super::manifest;
+use super::Ctx;
+use crate::host::{self, StoreErr, Upload};
+use crate::tableau::http::{ApiError, ApiErrorKind};
+use crate::tableau::json::{lenient_string, string_at};
+use crate::tableau::pager::Pager;
+use crate::tableau::path_segment;
+use crate::tableau_backup::backup::types::Kind;
+
+/// One metadata file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Site,
+    Projects,
+    Users,
+    Groups,
+    Favorites,
+    Subscriptions,
+    CustomViews,
+    VirtualConnections,
+    ExtractRefreshTasks,
+    Workbooks,
+    Datasources,
+    Flows,
+}
+
+impl List {
+    /// The order lists are backed up in: users before favorites (which need them),
+    /// content lists last (their downloads follow).
+    pub const ALL: [List; 12] = [
+        List::Site,
+        List::Projects,
+        List::Users,
+        List::Groups,
+        List::Favorites,
+        List::Subscriptions,
+        List::CustomViews,
+        List::VirtualConnections,
+        List::ExtractRefreshTasks,
+        List::Workbooks,
+        List::Datasources,
+        List::Flows,
+    ];
+
+    pub fn kind(self) -> Kind {
+        match self {
+            List::Site => Kind::Site,
+            List::Projects => Kind::Projects,
+            List::Users => Kind::Users,
+            List::Groups => Kind::Groups,
+            List::Favorites => Kind::Favorites,
+            List::Subscriptions => Kind::Subscriptions,
+            List::CustomViews => Kind::CustomViews,
+            List::VirtualConnections => Kind::VirtualConnections,
+            List::ExtractRefreshTasks => Kind::ExtractRefreshTasks,
+            List::Workbooks => Kind::Workbooks,
+            List::Datasources => Kind::Datasources,
+            List::Flows => Kind::Flows,
+        }
+    }
+
+    /// The file name without extension; also the manifest's `kind`.
+    pub fn file(self) -> &'static str {
+        match self {
+            List::Site => "site",
+            List::Projects => "projects",
+            List::Users => "users",
+            List::Groups => "groups",
+            List::Favorites => "favorites",
+            List::Subscriptions => "subscriptions",
+            List::CustomViews => "custom_views",
+            List::VirtualConnections => "virtual_connections",
+            List::ExtractRefreshTasks => "extract_refresh_tasks",
+            List::Workbooks => "workbooks",
+            List::Datasources => "datasources",
+            List::Flows => "flows",
+        }
+    }
+
+    pub fn key(self) -> String {
+        format!("metadata_tableau/{}.json", self.file())
+    }
+}
+
+/// A user as favorites need it.
+#[derive(Debug, Clone)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl UserRef {
+    fn from_json(user: &Value) -> UserRef {
+        UserRef {
+            id: string_at(user, &["id"]),
+            name: string_at(user, &["name"]),
+        }
+    }
+}
+
+/// What one list teaches the later phases.
+#[derive(Default)]
+pub struct Found {
+    /// Filled by the users list, read by favorites.
+    pub users: Option<Vec<UserRef>>,
+    /// Workbooks, data sources and flows to download, in listing order.
+    pub content: Vec<ContentItem>,
+    pub site_name: Option<String>,
+}
+
+/// Why a metadata file could not be written.
+#[derive(Debug)]
+pub enum MetaError {
+    Api(ApiError),
+    Store(StoreErr),
+}
+
+impl From<ApiError> for MetaError {
+    fn from(e: ApiError) -> Self {
+        MetaError::Api(e)
+    }
+}
+
+impl From<StoreErr> for MetaError {
+    fn from(e: StoreErr) -> Self {
+        MetaError::Store(e)
+    }
+}
+
+impl fmt::Display for MetaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetaError::Api(e) => e.fmt(f),
+            MetaError::Store(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Streams a JSON array into an upload: `[`, then items separated by `,\n`, then `]`.
+struct ArrayWriter {
+    upload: Upload,
+    count: u64,
+}
+
+impl ArrayWriter {
+    async fn create(key: &str) -> Result<ArrayWriter, StoreErr> {
+        let mut upload = Upload::create(key, "application/json")?;
+        upload.write(b"[").await?;
+        Ok(ArrayWriter { upload, count: 0 })
+    }
+
+    /// Writes a page in one go: bounded by the page size, never the whole list.
+    async fn push(&mut self, items: &[Value]) -> Result<(), StoreErr> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::new();
+        for item in items {
+            buf.extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
+            serde_json::to_writer(&mut buf, item)
+                .map_err(|e| StoreErr::Stream(format!("cannot encode an item: {e}")))?;
+            self.count += 1;
+        }
+        self.upload.write(&buf).await
+    }
+
+    async fn finish(mut self) -> Result<(host::ObjectInfo, u64), StoreErr> {
+        self.upload.write(b"\n]\n").await?;
+        let count = self.count;
+        Ok((self.upload.finish().await?, count))
+    }
+}
+
+/// Lists one kind and stores its metadata file; returns the manifest entry and how
+/// many objects were listed (for favorites the favorites, not the per-user entries).
+/// On error the partial upload is aborted (dropped), so a failed list never becomes
+/// an empty or truncated file.
+pub async fn back_up(
+    ctx: &Ctx<'_>,
+    list: List,
+    found: &mut Found,
+) -> Result<(manifest::Metadata, u64), MetaError> {
+    let key = list.key();
+    let mut favorites_total = None;
+    let mut out = ArrayWriter::create(&key).await?;
+    let client = ctx.client;
+    let pager = |endpoint: &str, path: &str, wrap: (&'static str, &'static str)| {
+        Pager::new(client, endpoint, path, wrap, ctx.page_size)
+    };
+    match list {
+        List::Site => {
+            let mut body = client.get_json("GET sites/{site}", "").await?;
+            let site = body
+                .get_mut("site")
+                .map(Value::take)
+                .filter(Value::is_object)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        "GET sites/{site}",
+                        ApiErrorKind::Protocol("no site object in the response".into()),
+                    )
+                })?;
+            found.site_name = site.get("name").and_then(lenient_string);
+            out.push(&[site]).await?;
+        }
+        List::Users => {
+            let mut users = Vec::new();
+            let mut p = pager("GET users", "users", ("users", "user"));
+            while let Some(page) = p.next_page().await? {
+                users.extend(page.iter().map(UserRef::from_json));
+                out.push(&page).await?;
+            }
+            found.users = Some(users);
+        }
+        List::Groups => {
+            let mut p = pager("GET groups", "groups", ("groups", "group"));
+            while let Some(page) = p.next_page().await? {
+                let groups: Vec<Option<Value>> = futures::stream::iter(page)
+                    .map(|group| with_members(ctx, group))
+                    .buffered(ctx.concurrency)
+                    .try_collect()
+                    .await?;
+                out.push(&groups.into_iter().flatten().collect::<Vec<_>>())
+                    .await?;
+            }
+        }
+        List::Favorites => {
+            let users = match found.users.clone() {
+                Some(users) => users,
+                None => pager("GET users", "users", ("users", "user"))
+                    .collect_all()
+                    .await?
+                    .iter()
+                    .map(UserRef::from_json)
+                    .collect(),
+            };
+            let mut entries = futures::stream::iter(users.iter())
+                .map(|user| favorites_of(ctx, user))
+                .buffered(ctx.concurrency);
+            let mut total = 0;
+            while let Some(entry) = entries.next().await {
+                if let Some(entry) = entry? {
+                    total += entry["favorites"].as_array().map_or(0, Vec::len) as u64;
+                    out.push(&[entry]).await?;
+                }
+            }
+            favorites_total = Some(total);
+        }
+        List::VirtualConnections => {
+            let mut p = pager(
+                "GET virtualConnections",
+                "virtualConnections",
+                ("virtualConnections", "virtualConnection"),
+            );
+            while let Some(page) = p.next_page().await? {
+                let vcs: Vec<Option<Value>> = futures::stream::iter(page)
+                    .map(|vc| with_detail(ctx, vc))
+                    .buffered(ctx.concurrency)
+                    .try_collect()
+                    .await?;
+                out.push(&vcs.into_iter().flatten().collect::<Vec<_>>())
+                    .await?;
+            }
+        }
+        List::ExtractRefreshTasks => {
+            // Not paginated: everything in one response, no paging parameters.
+            let mut p = pager(
+                "GET tasks/extractRefreshes",
+                "tasks/extractRefreshes",
+                ("tasks", "task"),
+            )
+            .unpaged();
+            while let Some(page) = p.next_page().await? {
+                out.push(&page).await?;
+            }
+        }
+        List::Workbooks | List::Datasources | List::Flows => {
+            let kind = match list {
+                List::Workbooks => ContentKind::Workbook,
+                List::Datasources => ContentKind::Datasource,
+                _ => ContentKind::Flow,
+            };
+            let (outer, inner) = kind.wrapper();
+            let mut p = pager(&format!("GET {outer}"), outer, (outer, inner));
+            while let Some(page) = p.next_page().await? {
+                found
+                    .content
+                    .extend(page.iter().map(|v| ContentItem::from_json(kind, v)));
+                out.push(&page).await?;
+            }
+        }
+        List::Projects | List::Subscriptions | List::CustomViews => {
+            let (path, wrap) = match list {
+                List::Projects => ("projects", ("projects", "project")),
+                List::Subscriptions => ("subscriptions", ("subscriptions", "subscription")),
+                _ => ("customviews", ("customViews", "customView")),
+            };
+            let mut p = pager(&format!("GET {path}"), path, wrap);
+            while let Some(page) = p.next_page().await? {
+                out.push(&page).await?;
+            }
+        }
+    }
+    let (info, count) = out.finish().await?;
+    let entry = manifest::Metadata {
+        kind: list.file(),
+        key,
+        count,
+        size: info.size,
+        sha256: info.sha256,
+    };
+    Ok((entry, favorites_total.unwrap_or(count)))
+}
+
+/// Whether a per-object call failed because the object vanished since it was listed.
+fn vanished(e: &ApiError) -> bool {
+    e.status() == Some(404)
+}
+
+/// The group with its members attached as `"members": [..]`; `None` if it was
+/// deleted while we were listing.
+async fn with_members(ctx: &Ctx<'_>, mut group: Value) -> Result<Option<Value>, ApiError> {
+    let id = string_at(&group, &["id"]);
+    if id.is_empty() {
+        return Ok(Some(group));
+    }
+    let members = Pager::new(
+        ctx.client,
+        "GET groups/{id}/users",
+        format!("groups/{}/users", path_segment(&id)),
+        ("users", "user"),
+        ctx.page_size,
+    )
+    .collect_all()
+    .await;
+    match members {
+        Ok(members) => {
+            if let Some(obj) = group.as_object_mut() {
+                obj.insert("members".to_string(), Value::Array(members));
+            }
+            Ok(Some(group))
+        }
+        Err(e) if vanished(&e) => {
+            host::warn(format!(
+                "group {id} disappeared while listing its members; skipped"
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The virtual connection with its full definition attached as `"detail": {..}`.
+async fn with_detail(ctx: &Ctx<'_>, mut vc: Value) -> Result<Option<Value>, ApiError> {
+    let id = string_at(&vc, &["id"]);
+    if id.is_empty() {
+        return Ok(Some(vc));
+    }
+    let endpoint = "GET virtualConnections/{id}";
+    let path = format!("virtualConnections/{}", path_segment(&id));
+    match ctx.client.get_json(endpoint, &path).await {
+        Ok(mut body) => {
+            let detail = match body.get_mut("virtualConnection") {
+                Some(inner) if inner.is_object() => inner.take(),
+                _ => body,
+            };
+            if let Some(obj) = vc.as_object_mut() {
+                obj.insert("detail".to_string(), detail);
+            }
+            Ok(Some(vc))
+        }
+        Err(e) if vanished(&e) => {
+            host::warn(format!(
+                "virtual connection {id} disappeared while reading it; skipped"
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `{"user":{"id":..,"name":..},"favorites":[..]}`; `None` if the user is gone.
+async fn favorites_of(ctx: &Ctx<'_>, user: &UserRef) -> Result<Option<Value>, ApiError> {
+    if user.id.is_empty() {
+        return Ok(None);
+    }
+    let favorites = Pager::new(
+        ctx.client,
+        "GET favorites/{userId}",
+        format!("favorites/{}", path_segment(&user.id)),
+        ("favorites", "favorite"),
+        ctx.page_size,
+    )
+    .collect_all()
+    .await;
+    match favorites {
+        Ok(favorites) => Ok(Some(json!({
+            "user": {"id": user.id, "name": user.name},
+            "favorites": favorites,
+        }))),
+        Err(e) if vanished(&e) => {
+            host::warn(format!(
+                "user {} disappeared while reading their favorites; skipped",
+                user.id
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,339 @@
+//! One backup run: validate the job, sign in, store the metadata lists, download
+//! the content, and write the manifest last.
+
+pub mod content;
+pub mod manifest;
+pub mod metadata;
+pub mod names;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+
+use self::content::{ContentItem, ContentKind, DownloadError};
+use self::metadata::{Found, List, MetaError};
+use crate::host::{self, StoreErr};
+use crate::tableau::client::{Client, ConnectError, Credentials};
+use crate::tableau::http::{ApiError, ApiErrorKind, Http, ServerUrl, Timeouts};
+use crate::tableau::retry::Policy;
+use crate::tableau_backup::backup::types::{BackupError, Job, Kind, KindCount, Report, Status};
+
+/// What every phase needs.
+pub struct Ctx<'a> {
+    pub client: &'a Client,
+    pub page_size: u32,
+    /// Requests in flight at once (downloads, per-group / per-user lookups).
+    pub concurrency: usize,
+}
+
+/// The job, validated.
+struct Plan {
+    server: ServerUrl,
+    lists: Vec<List>,
+    page_size: u32,
+    concurrency: usize,
+    include_extracts: bool,
+    max_workbooks: Option<u64>,
+    max_datasources: Option<u64>,
+    max_flows: Option<u64>,
+}
+
+impl Plan {
+    fn from_job(job: &Job) -> Result<Plan, String> {
+        let server = ServerUrl::parse(&job.server)?;
+        if job.token_name.trim().is_empty() {
+            return Err("the personal access token name is empty".to_string());
+        }
+        if job.token_secret_name.is_empty() {
+            return Err("the token secret name is empty".to_string());
+        }
+        if !(1..=1000).contains(&job.page_size) {
+            return Err(format!(
+                "page size {} is outside Tableau's 1..=1000",
+                job.page_size
+            ));
+        }
+        if job.concurrency == 0 {
+            return Err("concurrency must be at least 1".to_string());
+        }
+        let lists = List::ALL
+            .into_iter()
+            .filter(|l| job.kinds.is_empty() || job.kinds.contains(&l.kind()))
+            .collect();
+        Ok(Plan {
+            server,
+            lists,
+            page_size: job.page_size,
+            concurrency: job.concurrency as usize,
+            include_extracts: job.include_extracts,
+            max_workbooks: job.limits.max_workbooks,
+            max_datasources: job.limits.max_datasources,
+            max_flows: job.limits.max_flows,
+        })
+    }
+
+    fn limit(&self, kind: ContentKind) -> Option<u64> {
+        match kind {
+            ContentKind::Workbook => self.max_workbooks,
+            ContentKind::Datasource => self.max_datasources,
+            ContentKind::Flow => self.max_flows,
+        }
+    }
+}
+
+/// Everything the manifest and the report are built from.
+struct Tally {
+    items: Vec<manifest::Item>,
+    metadata: Vec<manifest::Metadata>,
+    failures: Vec<manifest::Failure>,
+    counts: Vec<KindCount>,
+    site_name: Option<String>,
+}
+
+impl Tally {
+    fn new(lists: &[List]) -> Tally {
+        Tally {
+            items: Vec::new(),
+            metadata: Vec::new(),
+            failures: Vec::new(),
+            counts: lists
+                .iter()
+                .map(|l| KindCount {
+                    kind: l.kind(),
+                    listed: 0,
+                    stored: 0,
+                    failed: 0,
+                })
+                .collect(),
+            site_name: None,
+        }
+    }
+
+    fn count(&mut self, kind: Kind) -> Option<&mut KindCount> {
+        self.counts.iter_mut().find(|c| c.kind == kind)
+    }
+
+    fn fail(&mut self, kind: Kind, failure: manifest::Failure) {
+        host::failed(kind, &failure.id, &failure.name, &failure.error);
+        if let Some(c) = self.count(kind) {
+            c.failed += 1;
+        }
+        self.failures.push(failure);
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn store_error(e: StoreErr) -> BackupError {
+    match e {
+        StoreErr::Denied(_) => BackupError::Denied(e.to_string()),
+        _ => BackupError::Store(e.to_string()),
+    }
+}
+
+fn connect_error(e: ConnectError) -> BackupError {
+    match e {
+        ConnectError::Auth(m) => BackupError::Auth(m),
+        ConnectError::Api(e) => api_error(e),
+    }
+}
+
+/// For failures that stop the run before anything was listed.
+fn api_error(e: ApiError) -> BackupError {
+    let message = e.to_string();
+    match e.kind {
+        ApiErrorKind::Denied(_) => BackupError::Denied(message),
+        ApiErrorKind::Network(_) => BackupError::Unreachable(message),
+        ApiErrorKind::Status { status, .. } if status >= 500 || status == 429 || status == 408 => {
+            BackupError::Unreachable(message)
+        }
+        ApiErrorKind::Status { .. } | ApiErrorKind::Protocol(_) => BackupError::Protocol(message),
+    }
+}
+
+/// Runs one backup; the manifest is written only if the run can be trusted.
+pub async fn run(job: Job) -> Result<Report, BackupError> {
+    let plan = Plan::from_job(&job).map_err(BackupError::InvalidJob)?;
+    let secret = host::secret(&job.token_secret_name)?;
+    let started_at = manifest::rfc3339(now_secs());
+    host::info(format!(
+        "backing up site '{}' of {} into run '{}'",
+        job.site,
+        plan.server.as_str(),
+        job.run_name
+    ));
+
+    let timeouts = Timeouts {
+        connect_ms: job.timeouts.connect_ms,
+        first_byte_ms: job.timeouts.first_byte_ms,
+        between_bytes_ms: job.timeouts.between_bytes_ms,
+    };
+    let http = Http::new(plan.server.clone(), timeouts, &job.tool_version);
+    let creds = Credentials {
+        token_name: job.token_name.clone(),
+        secret,
+        site: job.site.clone(),
+    };
+    let client = Client::connect(http, creds, Policy::default())
+        .await
+        .map_err(connect_error)?;
+
+    let outcome = back_up(&client, &plan).await;
+    client.sign_out().await;
+    let tally = outcome?;
+
+    host::info("writing the manifest".to_string());
+    let manifest = manifest::Manifest::new(
+        job.tool_version.clone(),
+        job.run_name.clone(),
+        job.server.clone(),
+        client.api_version().to_string(),
+        manifest::Site {
+            id: client.site_id().to_string(),
+            content_url: job.site.clone(),
+            name: tally.site_name.clone(),
+        },
+        started_at,
+        manifest::rfc3339(now_secs()),
+        tally.items,
+        tally.metadata,
+        tally.failures,
+    );
+    let info = host::put(
+        manifest::MANIFEST_KEY,
+        "application/json",
+        &manifest.to_json(),
+    )
+    .map_err(store_error)?;
+    let bytes = manifest.totals.bytes + info.size;
+    host::info(format!(
+        "backup {}: {} content files, {} metadata files, {} bytes, {} failures",
+        if manifest.is_complete() {
+            "complete"
+        } else {
+            "partial"
+        },
+        manifest.totals.items,
+        manifest.totals.metadata_files,
+        bytes,
+        manifest.totals.failures
+    ));
+    Ok(Report {
+        status: if manifest.is_complete() {
+            Status::Complete
+        } else {
+            Status::Partial
+        },
+        run_name: job.run_name,
+        manifest_key: manifest::MANIFEST_KEY.to_string(),
+        counts: tally.counts,
+        bytes,
+        failures: manifest.totals.failures,
+        api_version: client.api_version().to_string(),
+    })
+}
+
+/// The metadata lists, then the content downloads.
+async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
+    let ctx = Ctx {
+        client,
+        page_size: plan.page_size,
+        concurrency: plan.concurrency,
+    };
+    let mut tally = Tally::new(&plan.lists);
+    let mut found = Found::default();
+
+    for &list in &plan.lists {
+        let kind = list.kind();
+        host::info(format!("listing {}", list.file()));
+        match metadata::back_up(&ctx, list, &mut found).await {
+            Ok((entry, listed)) => {
+                host::listed(kind, listed);
+                host::stored(kind, "", "", &entry.key, entry.size);
+                if let Some(c) = tally.count(kind) {
+                    c.listed = listed;
+                }
+                tally.metadata.push(entry);
+            }
+            Err(MetaError::Store(e)) if e.is_backend() => return Err(store_error(e)),
+            Err(e) => {
+                let error = e.to_string();
+                tally.fail(
+                    kind,
+                    manifest::Failure {
+                        kind: list.file().to_string(),
+                        id: String::new(),
+                        name: String::new(),
+                        error,
+                    },
+                );
+            }
+        }
+    }
+    tally.site_name = found.site_name.take();
+
+    let items = apply_limits(plan, std::mem::take(&mut found.content));
+    if items.is_empty() {
+        return Ok(tally);
+    }
+    host::info(format!(
+        "downloading {} content files, up to {} at a time",
+        items.len(),
+        plan.concurrency
+    ));
+    let mut downloads = futures::stream::iter(items.iter())
+        .map(|item| async move {
+            let result = content::download(client, item, plan.include_extracts).await;
+            (item, result)
+        })
+        .buffer_unordered(plan.concurrency);
+    while let Some((item, result)) = downloads.next().await {
+        let kind = item.kind.kind();
+        match result {
+            Ok(stored) => {
+                host::stored(kind, &stored.id, &stored.name, &stored.key, stored.size);
+                if let Some(c) = tally.count(kind) {
+                    c.stored += 1;
+                }
+                tally.items.push(stored);
+            }
+            Err(DownloadError::Fatal(m)) => {
+                host::error(m.clone());
+                return Err(BackupError::Store(m));
+            }
+            Err(DownloadError::Item(error)) => {
+                tally.fail(
+                    kind,
+                    manifest::Failure {
+                        kind: item.kind.manifest_kind().to_string(),
+                        id: item.id.clone(),
+                        name: item.name.clone(),
+                        error,
+                    },
+                );
+            }
+        }
+    }
+    Ok(tally)
+}
+
+/// Keeps the first `limits.max-*` items of each kind, in listing order.
+fn apply_limits(plan: &Plan, items: Vec<ContentItem>) -> Vec<ContentItem> {
+    let mut taken = [0u64; 3];
+    items
+        .into_iter()
+        .filter(|item| {
+            let slot = &mut taken[item.kind as usize];
+            let keep = plan.limit(item.kind).is_none_or(|max| *slot < max);
+            if keep {
+                *slot += 1;
+            }
+            keep
+        })
+        .collect()
+}

@@ -1,0 +1,293 @@
+//! Content downloads, streamed chunk by chunk (flat memory), with the download faults:
+//! concurrency limit, missing items, dropped connections, slow bodies.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use super::format::{escape_xml, Fmt};
+use super::lists::not_found;
+use super::{full, query, rate_limited, Resp, SelfCounting, State};
+use crate::site::content::{ContentSource, Generator};
+use crate::site::model::ContentKind;
+use crate::site::Site;
+
+const CHUNK: u64 = 256 << 10;
+
+/// RFC 5987 attr-char: what may stay unescaped in `filename*`.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `attachment; filename="Name.ext"`, plus `filename*=UTF-8''...` for non-ASCII names.
+pub(crate) fn disposition(name: &str, ext: &str) -> String {
+    let file = format!("{name}.{ext}");
+    let fallback: String = file
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '_',
+            c if c.is_ascii() && !c.is_ascii_control() => c,
+            _ => '_',
+        })
+        .collect();
+    if fallback == file {
+        format!("attachment; filename=\"{file}\"")
+    } else if file.is_ascii() {
+        // Quotes or backslashes: escape them in the quoted string.
+        let quoted = file.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("attachment; filename=\"{quoted}\"")
+    } else {
+        format!(
+            "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+            utf8_percent_encode(&file, ATTR_CHAR)
+        )
+    }
+}
+
+pub(crate) fn download(
+    state: &Arc<State>,
+    kind: ContentKind,
+    id: &str,
+    q: Option<&str>,
+    fmt: Fmt,
+) -> Resp {
+    let Some(item) = state.site.content_by_id(kind, id) else {
+        return not_found(fmt, kind.singular(), id);
+    };
+    if state.faults.is_missing(id) {
+        return not_found(fmt, kind.singular(), id);
+    }
+    // Flows have no includeExtract.
+    let include_extract = kind == ContentKind::Flow
+        || query::param(q, "includeExtract").is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let n = state.log.download_started();
+    let guard = DownloadGuard(state.clone());
+    if state.faults.max_downloads().is_some_and(|max| n > max) {
+        return rate_limited(state);
+    }
+    state.log.download_counted(n);
+    let src = Site::source(&item, include_extract);
+    let len = src.len();
+    let ext = item.files.ext(include_extract);
+    let ctype = if src.starts_with_zip() || !matches!(ext, "twb" | "tds" | "tfl") {
+        "application/octet-stream"
+    } else {
+        "application/xml"
+    };
+    let body_src = match &src {
+        ContentSource::Gen(g) => Src::Gen(g.clone()),
+        ContentSource::Static(b) => Src::Static(b),
+        ContentSource::File(p, _) => match std::fs::File::open(p.as_path()) {
+            Ok(f) => Src::File(tokio::fs::File::from_std(f)),
+            Err(e) => {
+                return super::error(fmt, 500, "500000", "Internal Server Error", &e.to_string())
+            }
+        },
+    };
+    let body = DownloadBody {
+        src: body_src,
+        pos: 0,
+        len,
+        drop_at: state
+            .faults
+            .drop_point(id, include_extract)
+            .filter(|&d| d < len),
+        bps: state.faults.slow_bps().filter(|&b| b > 0),
+        sleep: None,
+        drop_armed: false,
+        state: state.clone(),
+        _guard: guard,
+    };
+    let mut r = Response::new(body.boxed_unsync());
+    *r.status_mut() = StatusCode::OK;
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    if let Ok(v) = HeaderValue::from_str(&disposition(&item.name, ext)) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    r.extensions_mut().insert(SelfCounting);
+    r
+}
+
+/// Releases the download slot when the body is done or dropped.
+struct DownloadGuard(Arc<State>);
+
+impl Drop for DownloadGuard {
+    fn drop(&mut self) {
+        self.0.log.download_ended();
+    }
+}
+
+enum Src {
+    Gen(Generator),
+    Static(&'static [u8]),
+    File(tokio::fs::File),
+}
+
+struct DownloadBody {
+    src: Src,
+    pos: u64,
+    len: u64,
+    drop_at: Option<u64>,
+    bps: Option<u64>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    drop_armed: bool,
+    state: Arc<State>,
+    _guard: DownloadGuard,
+}
+
+impl Body for DownloadBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if let Some(s) = this.sleep.as_mut() {
+            ready!(s.as_mut().poll(cx));
+            this.sleep = None;
+        }
+        if this.pos >= this.len {
+            return Poll::Ready(None);
+        }
+        if let Some(d) = this.drop_at {
+            if this.pos >= d {
+                if !this.drop_armed {
+                    // Pause first so hyper flushes the headers and bytes sent so far.
+                    this.drop_armed = true;
+                    let mut s = Box::pin(tokio::time::sleep(Duration::from_millis(20)));
+                    let _ = s.as_mut().poll(cx);
+                    this.sleep = Some(s);
+                    return Poll::Pending;
+                }
+                this.drop_at = None;
+                this.len = this.pos;
+                this.state.log.dropped();
+                return Poll::Ready(Some(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "tableau-sim: connection dropped by fault",
+                ))));
+            }
+        }
+        let mut want = CHUNK.min(this.len - this.pos);
+        if let Some(d) = this.drop_at {
+            want = want.min(d - this.pos);
+        }
+        if let Some(bps) = this.bps {
+            want = want.min((bps / 10).max(1));
+        }
+        let want = want as usize;
+        let bytes = match &mut this.src {
+            Src::Gen(g) => {
+                let mut b = BytesMut::zeroed(want);
+                g.fill(this.pos, &mut b);
+                b.freeze()
+            }
+            Src::Static(s) => {
+                let p = this.pos as usize;
+                Bytes::from_static(&s[p..p + want])
+            }
+            Src::File(f) => {
+                let mut buf = vec![0u8; want];
+                let mut rb = ReadBuf::new(&mut buf);
+                ready!(Pin::new(f).poll_read(cx, &mut rb))?;
+                let n = rb.filled().len();
+                if n == 0 {
+                    return Poll::Ready(Some(Err(io::ErrorKind::UnexpectedEof.into())));
+                }
+                buf.truncate(n);
+                Bytes::from(buf)
+            }
+        };
+        let n = bytes.len() as u64;
+        this.pos += n;
+        this.state.log.bytes_sent.fetch_add(n, Ordering::Relaxed);
+        if let (Some(bps), true) = (this.bps, this.pos < this.len) {
+            this.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_secs_f64(
+                n as f64 / bps as f64,
+            ))));
+        }
+        Poll::Ready(Some(Ok(Frame::data(bytes))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pos >= self.len
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len - self.pos)
+    }
+}
+
+/// `GET /api/exp/sites/{site}/customviews/{id}/content`: the JSON array Tableau returns,
+/// one entry with the base64url customized-view XML.
+pub(crate) fn custom_view(state: &State, id: &str, fmt: Fmt) -> Resp {
+    let Some(cv) = state.site.custom_view_by_id(id) else {
+        return not_found(fmt, "customView", id);
+    };
+    let mut name = String::new();
+    escape_xml(&cv.view.name, true, &mut name);
+    let name = name.replace('\'', "&apos;");
+    let xml = format!(
+        "<?xml version='1.0' encoding='utf-8' ?>\n\n<customized-view dashboard='{name}' \
+         source-build='2024.2.0 (20242.24.0716.1944)' version='18.1' \
+         xmlns:user='http://www.tableausoftware.com/xml/user'>\n  <active id='1' />\n</customized-view>\n"
+    );
+    let body = serde_json::json!([{
+        "isSourceView": true,
+        "viewName": cv.view.name,
+        "tcv": base64::engine::general_purpose::URL_SAFE.encode(xml),
+    }]);
+    full(
+        StatusCode::OK,
+        "application/octet-stream",
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn dispositions() {
+        assert_eq!(
+            disposition("Superstore", "twbx"),
+            "attachment; filename=\"Superstore.twbx\""
+        );
+        assert_eq!(
+            disposition("a \"b\"", "tds"),
+            "attachment; filename=\"a \\\"b\\\".tds\""
+        );
+        assert_eq!(
+            disposition("Données", "twb"),
+            "attachment; filename=\"Donn_es.twb\"; filename*=UTF-8''Donn%C3%A9es.twb"
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! URL -> route and a normalised endpoint name for the request log.
+
+use hyper::Method;
+
+use crate::site::model::{ContentKind, ListKind};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    ServerInfo,
+    SignIn,
+    SignOut,
+    CurrentSession,
+    /// `GET sites` (Cloud: only the signed-in site).
+    Sites,
+    /// `GET sites/{id}`.
+    Site(String),
+    /// Under `sites/{site}/`.
+    Scoped(String, Scoped),
+    NotFound,
+    MethodNotAllowed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Scoped {
+    List(ListKind),
+    Get(ListKind, String),
+    Content(ContentKind, String),
+    Publish(ContentKind),
+    GroupUsers(String),
+    Favorites(String),
+    Tasks,
+    CreateProject,
+    UploadInit,
+    UploadAppend(String),
+    Job(String),
+    CustomViewContent(String),
+}
+
+fn is(seg: &str, word: &str) -> bool {
+    seg.eq_ignore_ascii_case(word)
+}
+
+fn version_ok(v: &str) -> bool {
+    let mut it = v.split('.');
+    matches!((it.next(), it.next(), it.next()), (Some(a), Some(b), None)
+        if !a.is_empty() && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The list named by a URL segment, with its canonical spelling.
+fn list_segment(seg: &str) -> Option<(ListKind, &'static str)> {
+    [
+        (ListKind::Workbooks, "workbooks"),
+        (ListKind::Datasources, "datasources"),
+        (ListKind::Flows, "flows"),
+        (ListKind::Users, "users"),
+        (ListKind::Groups, "groups"),
+        (ListKind::Projects, "projects"),
+        (ListKind::Subscriptions, "subscriptions"),
+        (ListKind::CustomViews, "customviews"),
+        (ListKind::VirtualConnections, "virtualConnections"),
+    ]
+    .into_iter()
+    .find(|(_, name)| is(seg, name))
+}
+
+/// Route a request; the second value is the endpoint name for the log.
+pub(crate) fn route(method: &Method, path: &str) -> (Route, String) {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let m = method.as_str();
+    let unknown = (Route::NotFound, format!("{m} <unknown>"));
+    if segs.len() < 3 || !is(segs[0], "api") {
+        return unknown;
+    }
+    let exp = is(segs[1], "exp");
+    if !exp && !version_ok(segs[1]) {
+        return unknown;
+    }
+    let rest = &segs[2..];
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    let (route, name): (Route, String) = match rest {
+        [s] if is(s, "serverinfo") => (
+            if get {
+                Route::ServerInfo
+            } else {
+                Route::MethodNotAllowed
+            },
+            "serverinfo".into(),
+        ),
+        [a, s] if is(a, "auth") && is(s, "signin") => (
+            if post {
+                Route::SignIn
+            } else {
+                Route::MethodNotAllowed
+            },
+            "auth/signin".into(),
+        ),
+        [a, s] if is(a, "auth") && is(s, "signout") => (
+            if post {
+                Route::SignOut
+            } else {
+                Route::MethodNotAllowed
+            },
+            "auth/signout".into(),
+        ),
+        [a, s] if is(a, "sessions") && is(s, "current") && get => {
+            (Route::CurrentSession, "sessions/current".into())
+        }
+        [s] if is(s, "sites") && get => (Route::Sites, "sites".into()),
+        [s, id] if is(s, "sites") && get => (Route::Site(id.to_string()), "sites/{id}".into()),
+        [s, site, tail @ ..] if is(s, "sites") && !tail.is_empty() => match scoped(method, tail) {
+            Some((r, n)) => (Route::Scoped(site.to_string(), r), n),
+            None => return unknown,
+        },
+        _ => return unknown,
+    };
+    // `/api/exp/` only serves custom views.
+    if exp && !name.starts_with("customviews") {
+        return unknown;
+    }
+    (route, format!("{m} {name}"))
+}
+
+fn scoped(method: &Method, tail: &[&str]) -> Option<(Scoped, String)> {
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    let put = method == Method::PUT;
+    let content_kind = |s: &str| ContentKind::ALL.into_iter().find(|k| is(s, k.plural()));
+    Some(match tail {
+        [t, e] if is(t, "tasks") && is(e, "extractRefreshes") && get => {
+            (Scoped::Tasks, "tasks/extractRefreshes".into())
+        }
+        [f] if is(f, "fileUploads") && post => (Scoped::UploadInit, "fileUploads".into()),
+        [f, id] if is(f, "fileUploads") && put => (
+            Scoped::UploadAppend(id.to_string()),
+            "fileUploads/{id}".into(),
+        ),
+        [j, id] if is(j, "jobs") && get => (Scoped::Job(id.to_string()), "jobs/{id}".into()),
+        [f, id] if is(f, "favorites") && get => {
+            (Scoped::Favorites(id.to_string()), "favorites/{id}".into())
+        }
+        [g, id, u] if is(g, "groups") && is(u, "users") && get => (
+            Scoped::GroupUsers(id.to_string()),
+            "groups/{id}/users".into(),
+        ),
+        [c, id, x] if is(c, "customviews") && is(x, "content") && get => (
+            Scoped::CustomViewContent(id.to_string()),
+            "customviews/{id}/content".into(),
+        ),
+        [k, id, x] if is(x, "content") && get => {
+            let k = content_kind(k)?;
+            (
+                Scoped::Content(k, id.to_string()),
+                format!("{}/{{id}}/content", k.plural()),
+            )
+        }
+        [k] if post => {
+            if is(k, "projects") {
+                (Scoped::CreateProject, "projects".into())
+            } else {
+                let k = content_kind(k)?;
+                (Scoped::Publish(k), k.plural().to_string())
+            }
+        }
+        [k] if get => {
+            let (l, name) = list_segment(k)?;
+            (Scoped::List(l), name.to_string())
+        }
+        [k, id] if get => {
+            let (l, name) = list_segment(k)?;
+            if matches!(l, ListKind::Groups | ListKind::Projects) {
+                return None;
+            }
+            (Scoped::Get(l, id.to_string()), format!("{name}/{{id}}"))
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(m: Method, p: &str) -> (Route, String) {
+        route(&m, p)
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(r(Method::GET, "/api/2.4/serverInfo").0, Route::ServerInfo);
+        assert_eq!(r(Method::GET, "/api/3.24/serverinfo").1, "GET serverinfo");
+        assert_eq!(r(Method::POST, "/api/3.24/auth/signin").0, Route::SignIn);
+        let (route, name) = r(Method::GET, "/api/3.24/sites/S/workbooks/W/content");
+        assert_eq!(
+            route,
+            Route::Scoped(
+                "S".into(),
+                Scoped::Content(ContentKind::Workbook, "W".into())
+            )
+        );
+        assert_eq!(name, "GET workbooks/{id}/content");
+        assert_eq!(
+            r(Method::GET, "/api/3.24/sites/S/virtualconnections").1,
+            "GET virtualConnections"
+        );
+        assert_eq!(
+            r(Method::GET, "/api/exp/sites/S/customviews/C/content").1,
+            "GET customviews/{id}/content"
+        );
+        assert_eq!(
+            r(Method::GET, "/api/exp/sites/S/workbooks").0,
+            Route::NotFound
+        );
+        assert_eq!(r(Method::GET, "/api/x/serverinfo").0, Route::NotFound);
+        assert_eq!(r(Method::GET, "/api/3.24/sites/S/nope").1, "GET <unknown>");
+        assert_eq!(
+            r(Method::PUT, "/api/3.24/sites/S/fileUploads/U").1,
+            "PUT fileUploads/{id}"
+        );
+        assert_eq!(
+            r(Method::GET, "/api/3.24/sites/S").0,
+            Route::Site("S".into())
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! `tableau-sim`: run the Tableau Cloud site simulator by hand.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+use tableau_sim::{parse_size, DropMode, SimConfig, SiteSpec};
+
+/// A Tableau Cloud site simulator speaking the REST API (3.x) on 127.0.0.1.
+///
+/// Without --sample it serves a deterministic generated site (--seed and the size flags).
+/// Flags override values from --config. Faults can also be changed at runtime through
+/// `PUT /_sim/faults` (see `GET /_sim`).
+#[derive(Parser, Debug)]
+#[command(name = "tableau-sim", version)]
+struct Cli {
+    /// TCP port on 127.0.0.1; 0 picks a free port (printed as `listening on http://127.0.0.1:PORT`).
+    #[arg(long, env = "TABLEAU_SIM_PORT")]
+    port: Option<u16>,
+    /// Site content URL clients sign in to (default "demo" for --sample, else "sim").
+    #[arg(long)]
+    site: Option<String>,
+    /// Personal access token name (default "backup-bot").
+    #[arg(long, env = "TABLEAU_SIM_PAT_NAME")]
+    pat_name: Option<String>,
+    /// Personal access token secret (default "sim-secret").
+    #[arg(long, env = "TABLEAU_SIM_PAT_SECRET")]
+    pat_secret: Option<String>,
+    /// Serve the small fixed sample site built from real Tableau sample files.
+    #[arg(long)]
+    sample: bool,
+    /// Seed of the generated site (same seed, same site) [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// TOML config file (keys: port, site, pat_name, pat_secret, sample, seed, [generated], [generated.sizes], [faults]).
+    #[arg(long, value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+
+    // ---- site size (generated site) ----
+    /// Number of projects, nested (at least 1, "default") [default: 25].
+    #[arg(long, help_heading = "Site size")]
+    projects: Option<usize>,
+    /// Number of workbooks [default: 200].
+    #[arg(long, help_heading = "Site size")]
+    workbooks: Option<usize>,
+    /// Number of published data sources [default: 100].
+    #[arg(long, help_heading = "Site size")]
+    datasources: Option<usize>,
+    /// Number of Prep flows [default: 20].
+    #[arg(long, help_heading = "Site size")]
+    flows: Option<usize>,
+    /// Number of users (at least 1: the PAT owner, a site administrator) [default: 300].
+    #[arg(long, help_heading = "Site size")]
+    users: Option<usize>,
+    /// Number of groups (at least 1: "All Users", holding every user) [default: 15].
+    #[arg(long, help_heading = "Site size")]
+    groups: Option<usize>,
+    /// Average members of each group besides "All Users" [default: 20].
+    #[arg(long, help_heading = "Site size")]
+    group_members: Option<usize>,
+    /// Number of subscriptions [default: 50].
+    #[arg(long, help_heading = "Site size")]
+    subscriptions: Option<usize>,
+    /// Number of custom views [default: 40].
+    #[arg(long, help_heading = "Site size")]
+    custom_views: Option<usize>,
+    /// Average favorites per user [default: 2].
+    #[arg(long, help_heading = "Site size")]
+    favorites_per_user: Option<usize>,
+    /// Number of extract refresh tasks [default: 30].
+    #[arg(long, help_heading = "Site size")]
+    tasks: Option<usize>,
+    /// Number of virtual connections [default: 5].
+    #[arg(long, help_heading = "Site size")]
+    virtual_connections: Option<usize>,
+
+    // ---- content sizes ----
+    /// Smallest content file, e.g. 512, 4KiB; sizes are log-uniform between min and max
+    /// [default: 512].
+    #[arg(long, value_parser = parse_size, help_heading = "Content sizes")]
+    size_min: Option<u64>,
+    /// Largest content file, e.g. 1MiB, 50MB (K/M/G are powers of 1024) [default: 1MiB].
+    #[arg(long, value_parser = parse_size, help_heading = "Content sizes")]
+    size_max: Option<u64>,
+    /// The first N workbooks and the first N data sources get --big-size bytes [default: 0].
+    #[arg(long, help_heading = "Content sizes")]
+    big_items: Option<usize>,
+    /// Size of the big items, e.g. 2GiB (streamed, never held in memory) [default: 2GiB].
+    #[arg(long, value_parser = parse_size, help_heading = "Content sizes")]
+    big_size: Option<u64>,
+
+    // ---- faults ----
+    /// Add this latency (ms) before answering every API request.
+    #[arg(long, help_heading = "Faults")]
+    latency_ms: Option<u64>,
+    /// Answer every Nth API request with 429 (HTML body).
+    #[arg(long, help_heading = "Faults")]
+    rate_limit_every: Option<u64>,
+    /// Answer the next K API requests with 429.
+    #[arg(long, help_heading = "Faults")]
+    rate_limit_burst: Option<u64>,
+    /// Send `Retry-After: SECS` with every 429.
+    #[arg(long, help_heading = "Faults")]
+    retry_after: Option<u64>,
+    /// Answer content downloads beyond N at a time with 429 (N defaults to 20, like Cloud).
+    #[arg(long, num_args = 0..=1, default_missing_value = "20", help_heading = "Faults")]
+    max_concurrent_downloads: Option<usize>,
+    /// Answer the next K API requests with --server-error-status.
+    #[arg(long, help_heading = "Faults")]
+    server_error_burst: Option<u64>,
+    /// Answer every Nth API request with --server-error-status.
+    #[arg(long, help_heading = "Faults")]
+    server_error_every: Option<u64>,
+    /// Status of injected server errors: 500, 502 or 503 (default 503).
+    #[arg(long, help_heading = "Faults")]
+    server_error_status: Option<u16>,
+    /// Apply 429/5xx faults only to endpoints whose name contains one of these
+    /// (comma-separated, e.g. "content,GET users").
+    #[arg(long, value_delimiter = ',', help_heading = "Faults")]
+    fault_endpoints: Vec<String>,
+    /// Expire a session (401002) after N authenticated calls.
+    #[arg(long, help_heading = "Faults")]
+    session_expire_calls: Option<u64>,
+    /// Expire a session (401002) T seconds after sign-in.
+    #[arg(long, help_heading = "Faults")]
+    session_ttl_secs: Option<f64>,
+    /// Close the connection after K bytes of a content download (once per item).
+    #[arg(long, value_parser = parse_size, help_heading = "Faults")]
+    drop_after_bytes: Option<u64>,
+    /// With --drop-after-bytes: drop on every download, not once per item.
+    #[arg(long, help_heading = "Faults")]
+    drop_always: bool,
+    /// Throttle download bodies to this many bytes per second (e.g. 100KiB).
+    #[arg(long, value_parser = parse_size, help_heading = "Faults")]
+    slow_body: Option<u64>,
+    /// Content ids that are listed but 404 on download (comma-separated).
+    #[arg(long, value_delimiter = ',', help_heading = "Faults")]
+    missing_ids: Vec<String>,
+    /// This many more listed-but-404 items, spread over the workbooks.
+    #[arg(long, help_heading = "Faults")]
+    missing_count: Option<usize>,
+    /// Add this to every totalAvailable (the page past the real end is then 400006).
+    #[arg(long, help_heading = "Faults")]
+    inflate_total: Option<u64>,
+}
+
+fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
+    let mut cfg = match &cli.config {
+        Some(p) => SimConfig::from_toml_file(p)?,
+        None if cli.sample => SimConfig::sample(),
+        None => SimConfig::generated(cli.seed.unwrap_or(1)),
+    };
+    if cli.sample && !matches!(cfg.site, SiteSpec::Sample) {
+        let keep = cfg.clone();
+        cfg = SimConfig {
+            site: SiteSpec::Sample,
+            ..keep
+        };
+    }
+    macro_rules! set {
+        ($($field:ident => $target:expr),* $(,)?) => {
+            $(if let Some(v) = cli.$field.clone() { $target = v; })*
+        };
+    }
+    set!(port => cfg.port, site => cfg.site_content_url, pat_name => cfg.pat_name,
+         pat_secret => cfg.pat_secret);
+    if let SiteSpec::Generated(g) = &mut cfg.site {
+        set!(seed => g.seed, projects => g.projects, workbooks => g.workbooks,
+             datasources => g.datasources, flows => g.flows, users => g.users,
+             groups => g.groups, group_members => g.group_members,
+             subscriptions => g.subscriptions, custom_views => g.custom_views,
+             favorites_per_user => g.favorites_per_user, tasks => g.extract_refresh_tasks,
+             virtual_connections => g.virtual_connections, size_min => g.sizes.min,
+             size_max => g.sizes.max, big_items => g.sizes.big_items,
+             big_size => g.sizes.big_size);
+    } else if cli.workbooks.is_some() || cli.users.is_some() || cli.size_max.is_some() {
+        anyhow::bail!("site size flags do not apply to --sample");
+    }
+    let f = &mut cfg.faults;
+    set!(latency_ms => f.latency_ms, rate_limit_burst => f.rate_limit_burst,
+         server_error_burst => f.server_error_burst,
+         server_error_status => f.server_error_status,
+         missing_count => f.missing_content_count, inflate_total => f.inflate_total_available);
+    macro_rules! set_opt {
+        ($($field:ident => $target:expr),* $(,)?) => {
+            $(if cli.$field.is_some() { $target = cli.$field; })*
+        };
+    }
+    set_opt!(rate_limit_every => f.rate_limit_every, retry_after => f.retry_after_secs,
+             max_concurrent_downloads => f.max_concurrent_downloads,
+             server_error_every => f.server_error_every,
+             session_expire_calls => f.session_expire_after_calls,
+             session_ttl_secs => f.session_ttl_secs, drop_after_bytes => f.drop_after_bytes,
+             slow_body => f.slow_body_bytes_per_sec);
+    if cli.drop_always {
+        f.drop_mode = DropMode::Always;
+    }
+    if !cli.fault_endpoints.is_empty() {
+        f.only_endpoints = cli.fault_endpoints.clone();
+    }
+    if !cli.missing_ids.is_empty() {
+        f.missing_content_ids = cli.missing_ids.clone();
+    }
+    Ok(cfg)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cfg = config(&cli)?;
+    let (site, pat) = (cfg.site_content_url.clone(), cfg.pat_name.clone());
+    let sim = tableau_sim::Sim::start(cfg).await?;
+    // One line on stdout (scripts read it); details on stderr. A closed pipe is not fatal.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on {}", sim.base_url()).and_then(|_| out.flush());
+    eprintln!(
+        "site content URL {site:?}, PAT name {pat:?}; admin endpoint {}/_sim",
+        sim.base_url()
+    );
+    tokio::signal::ctrl_c().await?;
+    sim.shutdown().await;
+    Ok(())
+}
