@@ -12,9 +12,7 @@ pub async fn run(args: DemoArgs, guest: &[u8]) -> ExitCode {
     let sim = match Sim::start(SimConfig::sample()).await {
         Ok(sim) => sim,
         Err(e) => {
-            return tableau_backup_host::fail(Fatal::failed(format!(
-                "cannot start the simulator: {e:#}"
-            )))
+            return tableau_backup_host::fail(Fatal::failed(format!("cannot start the simulator: {e:#}")))
         }
     };
     tracing::info!(

@@ -19,13 +19,7 @@ pub fn multi_page_site(seed: u64) -> SimConfig {
 async fn every_item_of_every_page_lands_in_the_folder_byte_for_byte() {
     let sim = Sim::start(multi_page_site(7)).await.unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let out = support::backup(
-        &sim,
-        dest.path().to_str().unwrap(),
-        &["--page-size", "7"],
-        &[],
-    )
-    .await;
+    let out = support::backup(&sim, dest.path().to_str().unwrap(), &["--page-size", "7"], &[]).await;
     assert_eq!(out.code, 0, "backup should be complete:\n{}", out.all());
     assert!(
         out.last_line().starts_with("backup complete:"),
@@ -60,11 +54,7 @@ async fn every_item_of_every_page_lands_in_the_folder_byte_for_byte() {
         "workbooks paged: {:?}",
         log.by_endpoint
     );
-    assert!(
-        log.count("GET users") >= 5,
-        "users paged: {:?}",
-        log.by_endpoint
-    );
+    assert!(log.count("GET users") >= 5, "users paged: {:?}", log.by_endpoint);
 
     // And the backup verifies.
     let v = support::run(&["verify", dest.path().to_str().unwrap()], &[]).await;
@@ -106,17 +96,11 @@ async fn limits_and_kinds_narrow_the_backup() {
         .map(|m| m["key"].as_str().unwrap())
         .collect();
     assert!(meta.contains(&"metadata_tableau/users.json"), "{meta:?}");
-    assert!(
-        meta.contains(&"metadata_tableau/workbooks.json"),
-        "{meta:?}"
-    );
+    assert!(meta.contains(&"metadata_tableau/workbooks.json"), "{meta:?}");
     assert!(!meta.contains(&"metadata_tableau/groups.json"), "{meta:?}");
     // Metadata still lists every workbook even though only 5 files were fetched.
     let wbs = support::read_json(&run.join("metadata_tableau/workbooks.json"));
-    assert_eq!(
-        wbs.as_array().unwrap().len(),
-        sim.catalog().counts.workbooks
-    );
+    assert_eq!(wbs.as_array().unwrap().len(), sim.catalog().counts.workbooks);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,12 +14,7 @@ async fn every_item_lands_in_the_bucket_and_verifies() {
     let s3 = S3Server::start("backups").await;
     let dest = "s3://backups/nightly/tableau";
     let out = support::backup(&sim, dest, &["--page-size", "7"], &s3.env()).await;
-    assert_eq!(
-        out.code,
-        0,
-        "backup to S3 should be complete:\n{}",
-        out.all()
-    );
+    assert_eq!(out.code, 0, "backup to S3 should be complete:\n{}", out.all());
     assert!(out.last_line().contains(dest), "{}", out.last_line());
 
     let run = only_run(&s3.bucket_dir("backups").join("nightly/tableau"));
@@ -30,11 +25,7 @@ async fn every_item_lands_in_the_bucket_and_verifies() {
         .unwrap()
         .iter()
         .any(|i| i["size"].as_u64().unwrap() >= 19 << 20));
-    assert_eq!(
-        s3.open_multipart_uploads(),
-        0,
-        "no multipart upload left open"
-    );
+    assert_eq!(s3.open_multipart_uploads(), 0, "no multipart upload left open");
 
     let v = support::run(&["verify", dest], &s3.env()).await;
     assert_eq!(v.code, 0, "verify over S3:\n{}", v.all());
@@ -61,4 +52,68 @@ async fn wrong_s3_credentials_fail_clearly() {
         "secret leaked: {}",
         out.all()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_failing_midway_fails_the_run_without_a_manifest_or_open_uploads() {
+    let sim = Sim::start(multi_page_site(12).big_items(1, 96 << 20))
+        .await
+        .unwrap();
+    let mut s3 = S3Server::start("backups").await;
+    let dest = "s3://backups/nightly";
+    let url = sim.base_url();
+    let args = [
+        "backup",
+        "--server",
+        &url,
+        "--site",
+        sim.site_content_url(),
+        "--token-name",
+        sim.pat_name(),
+        "--dest",
+        dest,
+    ];
+    let mut env = s3.env();
+    env.push(("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into()));
+    let mut child = support::command(&args, &env).spawn().unwrap();
+
+    // Stop the server once a multipart upload is under way; bring it back a few
+    // seconds later, after the run has failed, so its aborts can land.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while s3.open_multipart_uploads() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no multipart upload started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    s3.stop();
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    s3.restart().await;
+
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the run must fail:\n{stderr}");
+    assert!(stderr.contains("error: storage failed"), "{stderr}");
+    let manifests = walk_names(&s3.bucket_dir("backups"), "manifest.json");
+    assert_eq!(manifests, 0, "a failed run has no manifest");
+    assert_eq!(s3.open_multipart_uploads(), 0, "multipart uploads were aborted");
+
+    // The next run completes.
+    let out = support::backup(&sim, dest, &[], &s3.env()).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+fn walk_names(dir: &std::path::Path, name: &str) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    rd.flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                walk_names(&p, name)
+            } else {
+                usize::from(p.file_name().is_some_and(|n| n == name))
+            }
+        })
+        .sum()
 }

@@ -5,17 +5,8 @@ use crate::support::{self, run_dirs, s3::S3Server};
 use tableau_sim::Sim;
 
 fn error_line(out: &support::Output) -> String {
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "exactly one error line expected:\n{}",
-        out.all()
-    );
+    let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line expected:\n{}", out.all());
     errors[0].to_string()
 }
 
@@ -46,11 +37,7 @@ async fn wrong_pat_secret() {
         "--dest",
         d,
     ];
-    let out = support::run(
-        &args,
-        &[("TABLEAU_TOKEN_SECRET".into(), "not-the-secret".into())],
-    )
-    .await;
+    let out = support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), "not-the-secret".into())]).await;
     assert_eq!(out.code, 1, "{}", out.all());
     let line = error_line(&out);
     assert!(line.contains("sign-in failed"), "{line}");
@@ -76,11 +63,7 @@ async fn unknown_site() {
         "--dest",
         d,
     ];
-    let out = support::run(
-        &args,
-        &[("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into())],
-    )
-    .await;
+    let out = support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into())]).await;
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(error_line(&out).contains("no-such-site"), "{}", out.stderr);
     no_manifest_anywhere(dest.path());
@@ -124,11 +107,7 @@ async fn bucket_that_does_not_exist() {
     let s3 = S3Server::start("backups").await;
     let out = support::backup(&sim, "s3://no-such-bucket/x", &[], &s3.env()).await;
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        error_line(&out).contains("does not exist"),
-        "{}",
-        out.stderr
-    );
+    assert!(error_line(&out).contains("does not exist"), "{}", out.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

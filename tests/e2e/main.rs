@@ -7,4 +7,5 @@ mod support;
 mod backup_local;
 mod backup_s3;
 mod bad_input;
+mod reliability;
 mod sandbox;

@@ -96,25 +96,13 @@ async fn attack(sim: &Sim, dest: &Path, name: &str, policy: Option<&str>) -> Out
         d.to_str().unwrap(),
     ];
     args.extend(extra.iter().map(String::as_str));
-    support::run(
-        &args,
-        &[("TABLEAU_TOKEN_SECRET".into(), "pat-secret".into())],
-    )
-    .await
+    support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), "pat-secret".into())]).await
 }
 
 fn assert_denied(out: &Output, want: &str) {
     assert_eq!(out.code, 1, "the attack must fail the run:\n{}", out.all());
-    assert!(
-        !out.all().contains("ESCAPED"),
-        "sandbox escape:\n{}",
-        out.all()
-    );
-    assert!(
-        out.stderr.contains(want),
-        "expected {want:?} in:\n{}",
-        out.stderr
-    );
+    assert!(!out.all().contains("ESCAPED"), "sandbox escape:\n{}", out.all());
+    assert!(out.stderr.contains(want), "expected {want:?} in:\n{}", out.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,19 +171,9 @@ async fn memory_cpu_and_output_limits_stop_the_guest() {
     )
     .await;
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        out.stderr.contains("memory limit of 64 MiB"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("memory limit of 64 MiB"), "{}", out.stderr);
 
-    let out = attack(
-        &sim,
-        dir.path(),
-        "spin",
-        Some("[resources]\nmax_cpu_secs = 1\n"),
-    )
-    .await;
+    let out = attack(&sim, dir.path(), "spin", Some("[resources]\nmax_cpu_secs = 1\n")).await;
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("CPU budget of 1 s"), "{}", out.stderr);
 

@@ -160,9 +160,7 @@ pub async fn download(
             }
             Err(Attempt::Store(e)) => return Err(DownloadError::Item(e.to_string())),
             Err(Attempt::Empty) => {
-                return Err(DownloadError::Item(format!(
-                    "{endpoint} returned an empty file"
-                )))
+                return Err(DownloadError::Item(format!("{endpoint} returned an empty file")))
             }
             Err(Attempt::NotAFile(ct)) => {
                 return Err(DownloadError::Item(format!(
@@ -191,8 +189,7 @@ pub async fn download(
 
 /// One attempt: picks the key from the response, then copies frame by frame.
 async fn store_body(item: &ContentItem, resp: Response<Body>) -> Result<manifest::Item, Attempt> {
-    let filename =
-        header(&resp, "content-disposition").and_then(|h| names::disposition_filename(&h));
+    let filename = header(&resp, "content-disposition").and_then(|h| names::disposition_filename(&h));
     let content_type = header(&resp, "content-type")
         .map(|ct| ct.trim().to_string())
         .filter(|ct| !ct.is_empty())
@@ -259,14 +256,8 @@ mod tests {
     #[test]
     fn extensions() {
         let wb = ContentKind::Workbook;
-        assert_eq!(
-            choose_extension(wb, Some("Superstore.twbx"), b"<?xml"),
-            "twbx"
-        );
-        assert_eq!(
-            choose_extension(wb, Some("Superstore.TWB"), b"PK\x03\x04"),
-            "twb"
-        );
+        assert_eq!(choose_extension(wb, Some("Superstore.twbx"), b"<?xml"), "twbx");
+        assert_eq!(choose_extension(wb, Some("Superstore.TWB"), b"PK\x03\x04"), "twb");
         assert_eq!(choose_extension(wb, None, b"PK\x03\x04...."), "twbx");
         assert_eq!(choose_extension(wb, None, b"<?xml version='1.0'"), "twb");
         // A file name with a foreign extension is not trusted.
@@ -275,10 +266,7 @@ mod tests {
             choose_extension(ContentKind::Datasource, None, b"PK\x03\x04"),
             "tdsx"
         );
-        assert_eq!(
-            choose_extension(ContentKind::Flow, Some("f.tfl"), b"{}"),
-            "tfl"
-        );
+        assert_eq!(choose_extension(ContentKind::Flow, Some("f.tfl"), b"{}"), "tfl");
     }
 
     #[test]

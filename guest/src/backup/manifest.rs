@@ -96,8 +96,7 @@ impl Manifest {
         items.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
         metadata.sort_by(|a, b| a.key.cmp(&b.key));
         failures.sort_by(|a, b| (&a.kind, &a.id, &a.name).cmp(&(&b.kind, &b.id, &b.name)));
-        let bytes = items.iter().map(|i| i.size).sum::<u64>()
-            + metadata.iter().map(|m| m.size).sum::<u64>();
+        let bytes = items.iter().map(|i| i.size).sum::<u64>() + metadata.iter().map(|m| m.size).sum::<u64>();
         let totals = Totals {
             items: items.len() as u64,
             metadata_files: metadata.len() as u64,

@@ -267,8 +267,7 @@ pub async fn back_up(
                     .buffered(ctx.concurrency)
                     .try_collect()
                     .await?;
-                out.push(&vcs.into_iter().flatten().collect::<Vec<_>>())
-                    .await?;
+                out.push(&vcs.into_iter().flatten().collect::<Vec<_>>()).await?;
             }
         }
         List::ExtractRefreshTasks => {

@@ -204,12 +204,8 @@ pub async fn run(job: Job) -> Result<Report, BackupError> {
         tally.metadata,
         tally.failures,
     );
-    let info = host::put(
-        manifest::MANIFEST_KEY,
-        "application/json",
-        &manifest.to_json(),
-    )
-    .map_err(store_error)?;
+    let info =
+        host::put(manifest::MANIFEST_KEY, "application/json", &manifest.to_json()).map_err(store_error)?;
     let bytes = manifest.totals.bytes + info.size;
     host::info(format!(
         "backup {}: {} content files, {} metadata files, {} bytes, {} failures",

@@ -30,10 +30,7 @@ fn trim_dots_spaces(s: &str) -> &str {
 /// trailing dots/spaces go, at most [`MAX_NAME_BYTES`] bytes (cut on a character
 /// boundary), never `.`/`..`, and `unnamed` when nothing is left.
 pub fn safe_name(name: &str) -> String {
-    let replaced: String = name
-        .chars()
-        .map(|c| if is_unsafe(c) { '_' } else { c })
-        .collect();
+    let replaced: String = name.chars().map(|c| if is_unsafe(c) { '_' } else { c }).collect();
     let mut out = trim_dots_spaces(&replaced).to_string();
     if out.len() > MAX_NAME_BYTES {
         let mut cut = MAX_NAME_BYTES;

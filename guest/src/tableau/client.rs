@@ -65,11 +65,7 @@ struct SignIn {
 
 impl Client {
     /// Reads the server's API version and signs in with the PAT.
-    pub async fn connect(
-        http: Http,
-        creds: Credentials,
-        policy: Policy,
-    ) -> Result<Client, ConnectError> {
+    pub async fn connect(http: Http, creds: Credentials, policy: Policy) -> Result<Client, ConnectError> {
         let mut client = Client {
             http,
             creds,
@@ -200,12 +196,8 @@ impl Client {
             "personalAccessTokenSecret": self.creds.secret,
             "site": {"contentUrl": self.creds.site},
         }});
-        let bytes = serde_json::to_vec(&body).map_err(|e| {
-            ApiError::new(
-                endpoint,
-                ApiErrorKind::Protocol(format!("cannot encode: {e}")),
-            )
-        })?;
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| ApiError::new(endpoint, ApiErrorKind::Protocol(format!("cannot encode: {e}"))))?;
         let path = format!("/api/{}/auth/signin", self.api_version);
         let resp = self
             .request_json(endpoint, Method::POST, &path, &ReqBody::Json(bytes), false)
@@ -253,9 +245,7 @@ impl Client {
     ) -> Result<Value, ApiError> {
         let mut broken = 0;
         loop {
-            let resp = self
-                .request(endpoint, method.clone(), path, body, auth)
-                .await?;
+            let resp = self.request(endpoint, method.clone(), path, body, auth).await?;
             match read_json(resp).await {
                 Ok(v) => return Ok(v),
                 Err(ReadError::Protocol(m)) => {
@@ -300,10 +290,7 @@ impl Client {
             } else {
                 (None, 0)
             };
-            let outcome = self
-                .http
-                .send(method.clone(), path, token.as_deref(), body)
-                .await;
+            let outcome = self.http.send(method.clone(), path, token.as_deref(), body).await;
             let (wait, why) = match outcome {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -343,9 +330,7 @@ impl Client {
                             let hinted = retry_after
                                 .as_deref()
                                 .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
-                                .or_else(|| {
-                                    retry::parse_retry_hint(&String::from_utf8_lossy(&text))
-                                });
+                                .or_else(|| retry::parse_retry_hint(&String::from_utf8_lossy(&text)));
                             // A floor, so `Retry-After: 0` cannot turn into a hot loop.
                             let wait = hinted
                                 .map(|d| d.max(MIN_THROTTLE_WAIT))
@@ -372,12 +357,8 @@ impl Client {
                         _ => return Err(fail(None)),
                     }
                 }
-                Err(SendError::Denied(m)) => {
-                    return Err(ApiError::new(endpoint, ApiErrorKind::Denied(m)))
-                }
-                Err(SendError::Invalid(m)) => {
-                    return Err(ApiError::new(endpoint, ApiErrorKind::Protocol(m)))
-                }
+                Err(SendError::Denied(m)) => return Err(ApiError::new(endpoint, ApiErrorKind::Denied(m))),
+                Err(SendError::Invalid(m)) => return Err(ApiError::new(endpoint, ApiErrorKind::Protocol(m))),
                 Err(SendError::Network(m)) if retries < self.policy.max_retries => {
                     let wait = self.backoff(retries);
                     retries += 1;

@@ -58,11 +58,7 @@ impl ServerUrl {
                      localhost or [::1]; use https://"
                 ))
             }
-            other => {
-                return Err(format!(
-                    "server URL {raw:?} has unsupported scheme {other:?}"
-                ))
-            }
+            other => return Err(format!("server URL {raw:?} has unsupported scheme {other:?}")),
         }
         if uri.query().is_some() {
             return Err(format!("server URL {raw:?} must not have a query"));
@@ -192,9 +188,7 @@ fn classify_send_error(err: wstd::http::Error) -> SendError {
         ) => SendError::Invalid(describe_error_code(Some(code))),
         Some(code) => SendError::Network(describe_error_code(Some(code))),
         // wstd's own message when the host rejects a timeout option: retrying is futile.
-        None if format!("{err}").contains("does not support") => {
-            SendError::Invalid(format!("{err:#}"))
-        }
+        None if format!("{err}").contains("does not support") => SendError::Invalid(format!("{err:#}")),
         None => SendError::Network(format!("{err:#}")),
     }
 }
@@ -209,10 +203,7 @@ fn describe_error_code(code: Option<&ErrorCode>) -> String {
         ErrorCode::DnsTimeout => "DNS lookup timed out".into(),
         ErrorCode::DnsError(e) => format!(
             "DNS error{}",
-            e.rcode
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            e.rcode.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
         ),
         ErrorCode::DestinationNotFound => "host not found".into(),
         ErrorCode::DestinationUnavailable => "host unavailable".into(),
@@ -288,11 +279,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ep = &self.endpoint;
         match &self.kind {
-            ApiErrorKind::Status {
-                status,
-                error,
-                note,
-            } => {
+            ApiErrorKind::Status { status, error, note } => {
                 write!(f, "HTTP {status}")?;
                 if let Some(code) = error.as_ref().and_then(|e| e.code.as_deref()) {
                     write!(f, " ({code})")?;
@@ -396,8 +383,7 @@ pub fn parse_json(content_type: &str, bytes: &[u8]) -> Result<Value, String> {
         return Err(format!("expected JSON but got {what}"));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("malformed JSON ({e})"))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("malformed JSON ({e})"))?;
     if !value.is_object() {
         return Err("expected a JSON object".to_string());
     }
@@ -415,18 +401,12 @@ mod tests {
             ok("https://10ay.online.tableau.com").unwrap(),
             "https://10ay.online.tableau.com"
         );
-        assert_eq!(
-            ok("https://tab.example.com/").unwrap(),
-            "https://tab.example.com"
-        );
+        assert_eq!(ok("https://tab.example.com/").unwrap(), "https://tab.example.com");
         assert_eq!(
             ok("https://x.example/tableau/").unwrap(),
             "https://x.example/tableau"
         );
-        assert_eq!(
-            ok("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
+        assert_eq!(ok("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
         assert_eq!(ok("http://localhost:1").unwrap(), "http://localhost:1");
         assert_eq!(ok("http://[::1]:9000").unwrap(), "http://[::1]:9000");
         assert!(ok("http://10ay.online.tableau.com").is_err());

@@ -206,14 +206,8 @@ mod tests {
             "Unauthorized Access: Invalid authentication credentials were provided."
         );
         let xml = br#"<?xml version='1.0'?><tsResponse><error code="400006"><summary>Bad Request</summary><detail>Invalid page number</detail></error></tsResponse>"#;
-        assert_eq!(
-            TableauError::parse(xml).unwrap().code.as_deref(),
-            Some("400006")
-        );
-        assert_eq!(
-            TableauError::parse(b"<html>504 Gateway Time-out</html>"),
-            None
-        );
+        assert_eq!(TableauError::parse(xml).unwrap().code.as_deref(), Some("400006"));
+        assert_eq!(TableauError::parse(b"<html>504 Gateway Time-out</html>"), None);
         assert_eq!(TableauError::parse(b""), None);
         let numeric = br#"{"error":{"code":404006}}"#;
         assert_eq!(

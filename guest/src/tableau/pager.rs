@@ -119,10 +119,7 @@ impl<'a> Pager<'a> {
         };
         let path = if self.paged {
             let sep = if self.path.contains('?') { '&' } else { '?' };
-            format!(
-                "{}{sep}pageSize={}&pageNumber={page}",
-                self.path, self.page_size
-            )
+            format!("{}{sep}pageSize={}&pageNumber={page}", self.path, self.page_size)
         } else {
             self.path.clone()
         };
@@ -142,13 +139,7 @@ impl<'a> Pager<'a> {
         let on_page = items.len();
         let fresh = self.dedup.retain_new(items);
         self.next = if self.paged {
-            next_page(
-                page,
-                self.page_size,
-                pagination.as_ref(),
-                on_page,
-                fresh.len(),
-            )
+            next_page(page, self.page_size, pagination.as_ref(), on_page, fresh.len())
         } else {
             None
         };

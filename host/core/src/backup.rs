@@ -26,14 +26,12 @@ impl GuestSource<'_> {
         let wasm = match self {
             GuestSource::Embedded(b) => *b,
             GuestSource::File(path) => {
-                bytes = std::fs::read(path).map_err(|e| {
-                    Fatal::usage(format!("cannot read guest {}: {e}", path.display()))
-                })?;
+                bytes = std::fs::read(path)
+                    .map_err(|e| Fatal::usage(format!("cannot read guest {}: {e}", path.display())))?;
                 &bytes
             }
         };
-        GuestRuntime::new(wasm)
-            .map_err(|e| Fatal::usage(format!("cannot load the guest component: {e:#}")))
+        GuestRuntime::new(wasm).map_err(|e| Fatal::usage(format!("cannot load the guest component: {e:#}")))
     }
 }
 
@@ -53,11 +51,7 @@ pub struct Finished {
 }
 
 /// Run one backup. `secret` is the PAT secret, already read from its source.
-pub async fn run(
-    args: &BackupArgs,
-    secret: Secret,
-    guest: &GuestSource<'_>,
-) -> Result<Finished, Fatal> {
+pub async fn run(args: &BackupArgs, secret: Secret, guest: &GuestSource<'_>) -> Result<Finished, Fatal> {
     let started = Instant::now();
     let server = check_server_url(&args.site.server).map_err(Fatal::usage)?;
     if args.site.token_name.trim().is_empty() {
@@ -79,12 +73,7 @@ pub async fn run(
         .await
         .map_err(|e| Fatal::failed(e.to_string()))?;
     let run_name = new_run_name(&store, &args.site.site).await?;
-    tracing::info!(
-        "backing up site {:?} of {} into {}/{run_name}",
-        args.site.site,
-        args.site.server,
-        args.dest
-    );
+    tracing::debug!("run folder {}/{run_name}", args.dest);
 
     let run = Arc::new(RunStore::new(
         Arc::new(store),
@@ -123,14 +112,17 @@ pub async fn run(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let grants = Grants {
-        run,
+        run: run.clone(),
         secrets: HashMap::from([(TOKEN_SECRET_NAME.to_string(), secret)]),
         outbound: OutboundPolicy::new(server, &policy.http.allow_hosts),
         timeouts: caps,
         resources: policy.resources.clone(),
         events: log_sink(),
     };
-    match runtime.run(job, grants).await {
+    let outcome = runtime.run(job, grants).await;
+    // Commits and aborts finish before the command reports anything.
+    run.drain(Duration::from_secs(60)).await;
+    match outcome {
         Ok(report) => Ok(Finished {
             report,
             dest: format!("{}/{run_name}", args.dest),

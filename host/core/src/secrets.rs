@@ -70,9 +70,8 @@ impl SecretSource {
     /// Read the secret. Errors name the source, never the value.
     pub fn read(&self) -> Result<Secret, String> {
         let value = match self {
-            SecretSource::Env(var) => std::env::var(var).map_err(|_| {
-                format!("the token secret is missing: environment variable {var} is not set")
-            })?,
+            SecretSource::Env(var) => std::env::var(var)
+                .map_err(|_| format!("the token secret is missing: environment variable {var} is not set"))?,
             SecretSource::File(path) => std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the token secret from {}: {e}", path.display()))?
                 .trim_end_matches(['\r', '\n'])
@@ -97,10 +96,7 @@ mod tests {
 
     #[test]
     fn parses_sources() {
-        assert_eq!(
-            "env:X".parse::<SecretSource>(),
-            Ok(SecretSource::Env("X".into()))
-        );
+        assert_eq!("env:X".parse::<SecretSource>(), Ok(SecretSource::Env("X".into())));
         assert_eq!(
             "file:/run/s".parse::<SecretSource>(),
             Ok(SecretSource::File("/run/s".into()))

@@ -83,12 +83,7 @@ pub async fn backup(sim: &Sim, dest: &str, extra: &[&str], env: &[(String, Strin
 /// The run folders in a local destination.
 pub fn run_dirs(dest: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dest)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
         .unwrap_or_default();
     dirs.sort();
     dirs
@@ -97,33 +92,18 @@ pub fn run_dirs(dest: &Path) -> Vec<PathBuf> {
 /// The only run folder in a destination.
 pub fn only_run(dest: &Path) -> PathBuf {
     let dirs = run_dirs(dest);
-    assert_eq!(
-        dirs.len(),
-        1,
-        "expected exactly one run folder, found {dirs:?}"
-    );
+    assert_eq!(dirs.len(), 1, "expected exactly one run folder, found {dirs:?}");
     dirs.into_iter().next().unwrap()
 }
 
 pub fn read_json(path: &Path) -> Value {
-    let bytes =
-        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 pub fn sha256_file(path: &Path) -> (String, u64) {
-    let bytes =
-        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     (hex::encode(Sha256::digest(&bytes)), bytes.len() as u64)
-}
-
-pub fn kind_of(manifest_kind: &str) -> ContentKind {
-    match manifest_kind {
-        "workbook" => ContentKind::Workbook,
-        "datasource" => ContentKind::Datasource,
-        "flow" => ContentKind::Flow,
-        other => panic!("unknown manifest item kind {other}"),
-    }
 }
 
 pub fn folder_of(kind: ContentKind) -> &'static str {
@@ -141,9 +121,7 @@ pub fn folder_of(kind: ContentKind) -> &'static str {
 pub fn assert_run_matches_site(sim: &Sim, run_dir: &Path, include_extract: bool) -> Value {
     let manifest = read_json(&run_dir.join("manifest.json"));
     let catalog = sim.catalog();
-    let items = manifest["items"]
-        .as_array()
-        .expect("manifest.items is an array");
+    let items = manifest["items"].as_array().expect("manifest.items is an array");
     let expected: Vec<_> = catalog.items.iter().filter(|i| i.downloadable).collect();
     assert_eq!(
         items.len(),
@@ -174,10 +152,7 @@ pub fn assert_run_matches_site(sim: &Sim, run_dir: &Path, include_extract: bool)
             "{key} must sit directly in its folder"
         );
         let file_name = &key[key.find('/').unwrap() + 1..];
-        assert!(
-            file_name.starts_with(&want.id),
-            "{key} must start with the LUID"
-        );
+        assert!(file_name.starts_with(&want.id), "{key} must start with the LUID");
         assert!(file_name.len() <= 255, "{key}: file name too long");
         assert!(
             !file_name
@@ -190,18 +165,13 @@ pub fn assert_run_matches_site(sim: &Sim, run_dir: &Path, include_extract: bool)
         } else {
             &want.ext_without_extract
         };
-        assert!(
-            key.ends_with(&format!(".{ext}")),
-            "{key} should end with .{ext}"
-        );
+        assert!(key.ends_with(&format!(".{ext}")), "{key} should end with .{ext}");
         assert_eq!(got["name"], want.name.as_str());
         assert_eq!(got["project_id"], want.project_id.as_str());
 
         let path = run_dir.join(key);
         let stored = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let (want_sha, want_len) = sim
-            .content_sha256(want.kind, &want.id, include_extract)
-            .unwrap();
+        let (want_sha, want_len) = sim.content_sha256(want.kind, &want.id, include_extract).unwrap();
         assert_eq!(
             stored.len() as u64,
             want_len,

@@ -14,8 +14,9 @@ pub const SECRET_KEY: &str = "e2e/secret+key/that-must-never-leak-0123456789";
 
 pub struct S3Server {
     pub endpoint: String,
+    addr: std::net::SocketAddr,
     root: tempfile::TempDir,
-    accept: tokio::task::JoinHandle<()>,
+    accept: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl S3Server {
@@ -23,36 +24,28 @@ impl S3Server {
     pub async fn start(bucket: &str) -> S3Server {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join(bucket)).unwrap();
-        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
-        let mut b = S3ServiceBuilder::new(fs);
-        b.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = b.build();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let accept = tokio::spawn(async move {
-            let mut conns = JoinSet::new();
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    break;
-                };
-                let service = service.clone();
-                conns.spawn(async move {
-                    let _ = ConnBuilder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
+        let addr = listener.local_addr().unwrap();
+        let accept = Some(serve(root.path(), listener));
         S3Server {
-            endpoint,
+            endpoint: format!("http://{addr}"),
+            addr,
             root,
             accept,
         }
     }
 
-    /// Stop accepting and drop every open connection (the JoinSet aborts them).
-    pub fn stop(&self) {
-        self.accept.abort();
+    /// Stop accepting and drop every open connection, as a crashed server would.
+    pub fn stop(&mut self) {
+        if let Some(a) = self.accept.take() {
+            a.abort();
+        }
+    }
+
+    /// Serve again on the same address and data (after [`S3Server::stop`]).
+    pub async fn restart(&mut self) {
+        let listener = TcpListener::bind(self.addr).await.unwrap();
+        self.accept = Some(serve(self.root.path(), listener));
     }
 
     /// Where bucket `b` lives on disk.
@@ -77,6 +70,28 @@ impl S3Server {
             name.starts_with(".upload-") && name.ends_with(".json")
         })
     }
+}
+
+/// Serve s3s-fs over `listener`; aborting the task closes every connection.
+fn serve(root: &Path, listener: TcpListener) -> tokio::task::JoinHandle<()> {
+    let fs = s3s_fs::FileSystem::new(root).unwrap();
+    let mut b = S3ServiceBuilder::new(fs);
+    b.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+    let service = b.build();
+    tokio::spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                break;
+            };
+            let service = service.clone();
+            conns.spawn(async move {
+                let _ = ConnBuilder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    })
 }
 
 fn count_matching(dir: &Path, pred: &dyn Fn(&str) -> bool) -> usize {

@@ -26,12 +26,8 @@ impl Guest for Hostile {
         let outcome = match job.site.as_str() {
             "http-other-host" => http_get("http://example.com/"),
             "http-other-port" => http_get(&other_port(&job.server)),
-            "http-metadata" => {
-                http_get("http://169.254.169.254/latest/meta-data/iam/security-credentials/")
-            }
-            "http-private-name" => {
-                http_get(&format!("https://localhost:{}/", port_of(&job.server)))
-            }
+            "http-metadata" => http_get("http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
+            "http-private-name" => http_get(&format!("https://localhost:{}/", port_of(&job.server))),
             "secret-other" => secrets::get("aws-secret-access-key")
                 .map(|_| ())
                 .map_err(|e| format!("{e:?}")),
@@ -73,9 +69,7 @@ fn other_port(server: &str) -> String {
 fn http_get(url: &str) -> Result<(), String> {
     wstd::runtime::block_on(async {
         let req = Request::get(url)
-            .body(wstd::http::Body::from_http_body(
-                Empty::<bytes::Bytes>::new(),
-            ))
+            .body(wstd::http::Body::from_http_body(Empty::<bytes::Bytes>::new()))
             .map_err(|e| e.to_string())?;
         match Client::new().send(req).await {
             Ok(resp) => {
@@ -94,11 +88,7 @@ fn escape_keys() -> Result<(), String> {
     for key in ["../escape", "/etc/x", long.as_str(), "workbooks/../../x"] {
         match store::put(key, "text/plain", b"pwned") {
             Ok(info) => {
-                println!(
-                    "key {:?} accepted as {}",
-                    &key[..key.len().min(40)],
-                    info.key
-                );
+                println!("key {:?} accepted as {}", &key[..key.len().min(40)], info.key);
                 return Ok(());
             }
             Err(e) => answers.push(format!("{e:?}")),
@@ -109,16 +99,20 @@ fn escape_keys() -> Result<(), String> {
 
 /// Write `n` bytes into one object; the host's size limit must stop it.
 fn write_big(n: usize) -> Result<(), String> {
-    let upload = store::create("workbooks/big.bin", "application/octet-stream")
-        .map_err(|e| format!("{e:?}"))?;
+    let upload =
+        store::create("workbooks/big.bin", "application/octet-stream").map_err(|e| format!("{e:?}"))?;
     let stream = upload.body().map_err(|e| format!("{e:?}"))?;
     let chunk = vec![0x42u8; 4096];
     let mut written = 0;
     while written < n {
         if let Err(e) = stream.blocking_write_and_flush(&chunk) {
+            let why = match e {
+                wasip2::io::streams::StreamError::LastOperationFailed(err) => err.to_debug_string(),
+                wasip2::io::streams::StreamError::Closed => "closed".into(),
+            };
             drop(stream);
             store::Upload::abort(upload);
-            return Err(format!("write refused after {written} bytes: {e:?}"));
+            return Err(format!("write refused after {written} bytes: {why}"));
         }
         written += chunk.len();
     }

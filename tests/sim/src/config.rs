@@ -165,11 +165,7 @@ impl SimConfig {
     /// A generated site holding nothing but the "default" project and the PAT owner
     /// (a restore target).
     pub fn empty(seed: u64) -> Self {
-        Self::base(
-            SiteSpec::Generated(GenSpec::empty(seed)),
-            "sim",
-            "Simulated Site",
-        )
+        Self::base(SiteSpec::Generated(GenSpec::empty(seed)), "sim", "Simulated Site")
     }
 
     /// The generated site's spec. Panics for the sample site.
@@ -255,8 +251,8 @@ impl SimConfig {
 
     /// Load a TOML config file (see README.md for the keys).
     pub fn from_toml_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         Self::from_toml_str(&text)
     }
 

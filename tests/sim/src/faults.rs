@@ -227,10 +227,7 @@ impl FaultState {
         let at = g.faults.drop_after_bytes?;
         match g.faults.drop_mode {
             DropMode::Always => Some(at),
-            DropMode::OncePerItem => g
-                .dropped
-                .insert((id.to_string(), include_extract))
-                .then_some(at),
+            DropMode::OncePerItem => g.dropped.insert((id.to_string(), include_extract)).then_some(at),
         }
     }
 
@@ -253,10 +250,7 @@ impl FaultState {
     /// `(after_calls, ttl)` session limits.
     pub fn session_limits(&self) -> (Option<u64>, Option<f64>) {
         let g = self.inner.lock().unwrap();
-        (
-            g.faults.session_expire_after_calls,
-            g.faults.session_ttl_secs,
-        )
+        (g.faults.session_expire_after_calls, g.faults.session_ttl_secs)
     }
 }
 
@@ -295,16 +289,11 @@ mod tests {
             ]
         );
         s.set(
-            Faults::default()
-                .rate_limit_burst(5)
-                .only_endpoints(&["content"]),
+            Faults::default().rate_limit_burst(5).only_endpoints(&["content"]),
             HashSet::new(),
         );
         assert_eq!(s.decide("GET workbooks"), None);
-        assert_eq!(
-            s.decide("GET workbooks/{id}/content"),
-            Some(Injected::RateLimit)
-        );
+        assert_eq!(s.decide("GET workbooks/{id}/content"), Some(Injected::RateLimit));
     }
 
     #[test]

@@ -45,8 +45,7 @@ pub struct RateLimitEvent {
 impl RateLimitEvent {
     /// Gap until the next request to the same endpoint.
     pub fn wait_before_retry(&self) -> Option<Duration> {
-        self.next_same_endpoint_at
-            .map(|n| n.saturating_sub(self.at))
+        self.next_same_endpoint_at.map(|n| n.saturating_sub(self.at))
     }
 }
 
@@ -198,9 +197,7 @@ impl Recorder {
         *self.inner.lock().unwrap() = Inner::default();
         self.bytes_sent.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
-        self.peak_downloads.store(
-            self.active_downloads.load(Ordering::SeqCst),
-            Ordering::SeqCst,
-        );
+        self.peak_downloads
+            .store(self.active_downloads.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 }

@@ -14,17 +14,10 @@ async fn serverinfo_needs_no_auth_and_ignores_case() {
         "/api/3.24/serverinfo",
         "/api/3.27/SERVERINFO",
     ] {
-        let r = h
-            .get(format!("{}{path}", sim.base_url()))
-            .send()
-            .await
-            .unwrap();
+        let r = h.get(format!("{}{path}", sim.base_url())).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         let t = r.text().await.unwrap();
-        assert!(
-            t.contains("<tsResponse xmlns=\"http://tableau.com/api\""),
-            "{t}"
-        );
+        assert!(t.contains("<tsResponse xmlns=\"http://tableau.com/api\""), "{t}");
         assert!(t.contains("<restApiVersion>3.24</restApiVersion>"), "{t}");
     }
     let v: serde_json::Value = h

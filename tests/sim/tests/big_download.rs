@@ -46,15 +46,10 @@ async fn two_gib_download_streams_with_flat_memory() {
     let t0 = Instant::now();
     let r = c.get(&format!("workbooks/{}/content", big.id)).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-length"].to_str().unwrap(),
-        SIZE.to_string()
-    );
+    assert_eq!(r.headers()["content-length"].to_str().unwrap(), SIZE.to_string());
     let first_byte_after = t0.elapsed();
     // Compare in lockstep with the library's reader (no 2 GiB buffers anywhere).
-    let mut expected = sim
-        .content_reader(ContentKind::Workbook, &big.id, true)
-        .unwrap();
+    let mut expected = sim.content_reader(ContentKind::Workbook, &big.id, true).unwrap();
     assert_eq!(expected.len(), SIZE);
     let mut stream = r.bytes_stream();
     let (mut total, mut chunks) = (0u64, 0u64);

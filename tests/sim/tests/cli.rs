@@ -32,10 +32,7 @@ fn start(args: &[&str]) -> (Running, String) {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
     assert!(url.starts_with("http://127.0.0.1:"));
-    let running = Running {
-        child,
-        _stdout: out,
-    };
+    let running = Running { child, _stdout: out };
     (running, url)
 }
 
@@ -67,14 +64,7 @@ async fn binary_with_flags_and_config_file() {
               [generated]\nworkbooks = 7\n[faults]\ninflate_total_available = 2\n",
         )
         .unwrap();
-    let (_p, url) = start(&[
-        "--port",
-        "0",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--users",
-        "12",
-    ]);
+    let (_p, url) = start(&["--port", "0", "--config", cfg.to_str().unwrap(), "--users", "12"]);
     let v = sign_in(&url, "acme").await;
     let token = v["credentials"]["token"].as_str().unwrap();
     let site = v["credentials"]["site"]["id"].as_str().unwrap();
@@ -104,9 +94,7 @@ async fn binary_with_flags_and_config_file() {
     ]);
     let v = sign_in(&url, "demo").await;
     assert!(v["credentials"]["token"].is_string(), "{v}");
-    let r = reqwest::get(format!("{url}/api/3.24/serverinfo"))
-        .await
-        .unwrap();
+    let r = reqwest::get(format!("{url}/api/3.24/serverinfo")).await.unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "1");
     let faults: serde_json::Value = reqwest::get(format!("{url}/_sim/faults"))

@@ -227,11 +227,7 @@ async fn slow_body_and_latency() {
         .await
         .unwrap();
     assert_eq!(body.len(), 100_000);
-    assert!(
-        t.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() >= Duration::from_millis(400), "{:?}", t.elapsed());
 
     sim.set_faults(Faults::default().latency_ms(150));
     let t = Instant::now();
@@ -260,9 +256,7 @@ async fn listed_but_missing_items() {
         let (st, _) = c.get_json(&format!("{}/{}", m.kind.plural(), m.id)).await;
         assert_eq!(st, 200);
         // ...but the download is 404.
-        let (st, v) = c
-            .get_json(&format!("{}/{}/content", m.kind.plural(), m.id))
-            .await;
+        let (st, v) = c.get_json(&format!("{}/{}/content", m.kind.plural(), m.id)).await;
         assert_eq!(st, 404, "{v}");
     }
     let all = c.walk("workbooks", "workbooks", "workbook", 100).await;
@@ -287,14 +281,7 @@ async fn admin_endpoint() {
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "2");
     assert_eq!(c.get("workbooks").await.status(), 200);
-    let log: serde_json::Value = h
-        .get(admin("log"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: serde_json::Value = h.get(admin("log")).send().await.unwrap().json().await.unwrap();
     assert_eq!(log["by_endpoint"]["GET workbooks"], 2);
     assert_eq!(log["by_status"]["429"], 1);
     assert_eq!(log["sign_ins"], 1);
@@ -313,12 +300,7 @@ async fn admin_endpoint() {
     assert_eq!(r.status(), 204);
     assert_eq!(sim.log().total_requests, 0);
     // Bad fault JSON is refused; empty body clears faults.
-    let r = h
-        .put(admin("faults"))
-        .body("{\"nope\":1}")
-        .send()
-        .await
-        .unwrap();
+    let r = h.put(admin("faults")).body("{\"nope\":1}").send().await.unwrap();
     assert_eq!(r.status(), 400);
     h.put(admin("faults")).body("").send().await.unwrap();
     assert_eq!(sim.faults(), Faults::default());

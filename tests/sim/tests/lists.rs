@@ -17,9 +17,7 @@ fn pagination(v: &Value) -> (String, String, String) {
 
 #[tokio::test]
 async fn pagination_edges() {
-    let sim = Sim::start(SimConfig::generated(3).workbooks(250))
-        .await
-        .unwrap();
+    let sim = Sim::start(SimConfig::generated(3).workbooks(250)).await.unwrap();
     let c = sign_in(&sim).await;
     // Default page size 100.
     let (st, v) = c.get_json("workbooks").await;
@@ -123,29 +121,20 @@ async fn every_list_matches_the_catalog() {
     let projects = walk("projects", "projects", "project").await;
     assert_eq!(projects.len(), n.projects);
     assert_eq!(
-        walk("subscriptions", "subscriptions", "subscription")
-            .await
-            .len(),
+        walk("subscriptions", "subscriptions", "subscription").await.len(),
         n.subscriptions
     );
     assert_eq!(
         walk("customviews", "customViews", "customView").await.len(),
         n.custom_views
     );
-    let vcs = walk(
-        "virtualConnections",
-        "virtualConnections",
-        "virtualConnection",
-    )
-    .await;
+    let vcs = walk("virtualConnections", "virtualConnections", "virtualConnection").await;
     assert_eq!(vcs.len(), n.virtual_connections);
     // Group members.
     let mut members = 0;
     for g in &groups {
         let id = g["id"].as_str().unwrap();
-        let m = c
-            .walk(&format!("groups/{id}/users"), "users", "user", 50)
-            .await;
+        let m = c.walk(&format!("groups/{id}/users"), "users", "user", 50).await;
         assert_eq!(m.len().to_string(), g["userCount"].as_str().unwrap());
         members += m.len();
     }
@@ -203,10 +192,7 @@ async fn details_and_sample_site() {
     let cat = sim.catalog();
     assert_eq!(cat.counts.workbooks, 3);
     // Workbook by id, with views.
-    let wb = &cat
-        .of_kind(tableau_sim::ContentKind::Workbook)
-        .next()
-        .unwrap();
+    let wb = &cat.of_kind(tableau_sim::ContentKind::Workbook).next().unwrap();
     let (st, v) = c.get_json(&format!("workbooks/{}", wb.id)).await;
     assert_eq!(st, 200);
     assert_eq!(v["workbook"]["name"], "SampleWB");
@@ -216,10 +202,7 @@ async fn details_and_sample_site() {
     let vc = &v["virtualConnections"]["virtualConnection"];
     assert!(vc.is_object(), "one element -> object: {v}");
     let (st, v) = c
-        .get_json(&format!(
-            "virtualConnections/{}",
-            vc["id"].as_str().unwrap()
-        ))
+        .get_json(&format!("virtualConnections/{}", vc["id"].as_str().unwrap()))
         .await;
     assert_eq!(st, 200);
     let content = v["virtualConnection"]["content"].as_str().unwrap();
@@ -279,10 +262,7 @@ async fn details_and_sample_site() {
     let (_, v) = c.get_json("projects?filter=topLevelProject:eq:false").await;
     assert_eq!(as_list(&v["projects"]["project"]).len(), 2);
     let (_, v) = c.get_json("datasources?sort=name:desc").await;
-    assert_eq!(
-        v["datasources"]["datasource"][0]["name"],
-        "World Indicators"
-    );
+    assert_eq!(v["datasources"]["datasource"][0]["name"], "World Indicators");
     let (_, v) = c
         .get_json("workbooks?filter=updatedAt:gt:2024-07-02T00:00:00Z")
         .await;
@@ -294,11 +274,7 @@ async fn big_site_pages_are_fast() {
     let t0 = Instant::now();
     let cfg = SimConfig::generated(9).workbooks(10_000).users(50_000);
     let sim = Sim::start(cfg).await.unwrap();
-    assert!(
-        t0.elapsed() < Duration::from_secs(1),
-        "start {:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() < Duration::from_secs(1), "start {:?}", t0.elapsed());
     let c = sign_in(&sim).await;
     let mut worst = Duration::ZERO;
     for path in [

@@ -202,15 +202,7 @@ async fn overwrite_a_generated_item_and_publish_flows() {
     )
     .await;
     assert_eq!(st, 404);
-    let (st, _) = publish(
-        &c,
-        "flows",
-        "?flowType=twbx",
-        &payload,
-        Some(("x", &flow)),
-        true,
-    )
-    .await;
+    let (st, _) = publish(&c, "flows", "?flowType=twbx", &payload, Some(("x", &flow)), true).await;
     assert_eq!(st, 400);
     // form-data is not what Tableau takes.
     let r = c
@@ -254,12 +246,7 @@ async fn chunked_upload_round_trip() {
     for chunk in file.chunks(1024 * 1024) {
         let (ctype, body) = multipart(&[
             ("request_payload", None, "text/xml", b""),
-            (
-                "tableau_file",
-                Some("file"),
-                "application/octet-stream",
-                chunk,
-            ),
+            ("tableau_file", Some("file"), "application/octet-stream", chunk),
         ]);
         let r = c
             .http
@@ -275,9 +262,8 @@ async fn chunked_upload_round_trip() {
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["fileUpload"]["uploadSessionId"], upload.as_str());
     }
-    let payload = format!(
-        r#"<tsRequest><datasource name="Big DS"><project id="{project}"/></datasource></tsRequest>"#
-    );
+    let payload =
+        format!(r#"<tsRequest><datasource name="Big DS"><project id="{project}"/></datasource></tsRequest>"#);
     let (st, v) = publish(
         &c,
         "datasources",
@@ -319,19 +305,11 @@ async fn single_request_limit_is_400011() {
     // Just over the limit (the file part alone).
     let file = bytes((1 << 20) + 10, 1);
     let (st, v) = publish(&c, "workbooks", "", &payload, Some(("b.twbx", &file)), true).await;
-    assert_eq!(
-        (st, v["error"]["code"].as_str()),
-        (400, Some("400011")),
-        "{v}"
-    );
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("400011")), "{v}");
     // Far over (the body is drained, the client still reads the error).
     let file = bytes(5 << 20, 1);
     let (st, v) = publish(&c, "workbooks", "", &payload, Some(("b.twbx", &file)), true).await;
-    assert_eq!(
-        (st, v["error"]["code"].as_str()),
-        (400, Some("400011")),
-        "{v}"
-    );
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("400011")), "{v}");
     // At the limit it is fine.
     let file = bytes((1 << 20) - 4, 1);
     let (st, _) = publish(&c, "workbooks", "", &payload, Some(("b.twbx", &file)), true).await;
@@ -380,8 +358,7 @@ async fn create_project_and_publish_as_job() {
     assert_eq!(st, 409, "{v}");
     let (st, _) = create(r#"<tsRequest><project name=".."/></tsRequest>"#.into()).await;
     assert_eq!(st, 201);
-    let (st, _) =
-        create(r#"<tsRequest><project name="x" parentProjectId="nope"/></tsRequest>"#.into()).await;
+    let (st, _) = create(r#"<tsRequest><project name="x" parentProjectId="nope"/></tsRequest>"#.into()).await;
     assert_eq!(st, 404);
     assert_eq!(sim.catalog().counts.projects, 4);
     // Publish into the new project as a job.
@@ -403,8 +380,5 @@ async fn create_project_and_publish_as_job() {
     assert_eq!(v["job"]["finishCode"], "0");
     assert_eq!(download(&c, "workbooks", &wb).await, file);
     let (_, v) = c.get_json("projects?filter=name:eq:Finance").await;
-    assert_eq!(
-        v["projects"]["project"]["contentsCounts"]["projectCount"],
-        "1"
-    );
+    assert_eq!(v["projects"]["project"]["contentsCounts"]["projectCount"], "1");
 }

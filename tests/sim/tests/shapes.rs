@@ -20,9 +20,7 @@ fn shape(xml: &str) -> Shape {
     let mut stack: Vec<String> = Vec::new();
     let mut out = Shape::new();
     loop {
-        let ev = r
-            .read_event()
-            .unwrap_or_else(|e| panic!("bad XML {e}: {xml}"));
+        let ev = r.read_event().unwrap_or_else(|e| panic!("bad XML {e}: {xml}"));
         match &ev {
             Event::Start(e) | Event::Empty(e) => {
                 let name = String::from_utf8(e.local_name().as_ref().to_vec()).unwrap();
@@ -156,11 +154,7 @@ async fn list_and_detail_shapes_match_the_samples() {
             "subscriptions/subscription/schedule@name",
         ],
     );
-    covers!(
-        "custom_view_get.xml",
-        &xml_get(&c, "customviews").await,
-        &[]
-    );
+    covers!("custom_view_get.xml", &xml_get(&c, "customviews").await, &[]);
     let alice = id_of(&c, "users", "users", "user", "alice@example.com").await;
     // Collections as favorites come with API 3.28.
     covers!(
@@ -285,9 +279,8 @@ async fn publish_shapes() {
         ("datasource", fixture!("datasource_publish.xml"), "tdsx"),
         ("flow", fixture!("flow_publish.xml"), "tflx"),
     ] {
-        let payload = format!(
-            r#"<tsRequest><{kind} name="New {kind}"><project id="{project}"/></{kind}></tsRequest>"#
-        );
+        let payload =
+            format!(r#"<tsRequest><{kind} name="New {kind}"><project id="{project}"/></{kind}></tsRequest>"#);
         let part = format!("tableau_{kind}");
         let file_name = format!("x.{ext}");
         let (ct, body) = multipart(&[
@@ -316,14 +309,7 @@ async fn publish_shapes() {
 async fn custom_view_download_shape() {
     let sim = Sim::start(SimConfig::sample()).await.unwrap();
     let c = sign_in(&sim).await;
-    let cv = id_of(
-        &c,
-        "customviews",
-        "customViews",
-        "customView",
-        "Europe only",
-    )
-    .await;
+    let cv = id_of(&c, "customviews", "customViews", "customView", "Europe only").await;
     let r = c
         .http
         .get(format!(
@@ -336,7 +322,6 @@ async fn custom_view_download_shape() {
         .unwrap();
     let ours: Value = r.json().await.unwrap();
     let sample: Value = serde_json::from_str(fixture!("custom_view_download.json")).unwrap();
-    let keys =
-        |v: &Value| -> BTreeSet<String> { v[0].as_object().unwrap().keys().cloned().collect() };
+    let keys = |v: &Value| -> BTreeSet<String> { v[0].as_object().unwrap().keys().cloned().collect() };
     assert_eq!(keys(&ours), keys(&sample));
 }

@@ -20,9 +20,7 @@ pub struct Origin {
 impl Origin {
     /// Parse `scheme://host[:port]` (any path is ignored).
     pub fn parse(url: &str) -> Result<Origin, String> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| format!("invalid URL {url:?}: {e}"))?;
+        let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
         let scheme = uri
             .scheme_str()
             .ok_or_else(|| format!("URL {url:?} has no scheme"))?
@@ -30,16 +28,12 @@ impl Origin {
         if scheme != "http" && scheme != "https" {
             return Err(format!("URL {url:?}: only http and https are supported"));
         }
-        let host = uri
-            .host()
-            .ok_or_else(|| format!("URL {url:?} has no host"))?;
+        let host = uri.host().ok_or_else(|| format!("URL {url:?} has no host"))?;
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
-        let port = uri
-            .port_u16()
-            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
         Ok(Origin { scheme, host, port })
     }
 
@@ -104,10 +98,7 @@ impl OutboundPolicy {
             )));
         }
         if target.scheme != "https" {
-            return Err(Denied(format!(
-                "plain http to {} is not allowed",
-                target.host
-            )));
+            return Err(Denied(format!("plain http to {} is not allowed", target.host)));
         }
         Ok(())
     }
@@ -115,10 +106,7 @@ impl OutboundPolicy {
     /// Second check, on the addresses the name resolved to.
     pub fn check_addrs(&self, target: &Origin, addrs: &[SocketAddr]) -> Result<(), Denied> {
         if addrs.is_empty() {
-            return Err(Denied(format!(
-                "{} did not resolve to any address",
-                target.host
-            )));
+            return Err(Denied(format!("{} did not resolve to any address", target.host)));
         }
         let is_configured_loopback = *target == self.server && self.server.is_loopback_host();
         for a in addrs {

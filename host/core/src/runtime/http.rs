@@ -78,9 +78,7 @@ impl WasiHttpHooks for PolicyHooks {
                 uri.authority().map(|a| a.as_str()).unwrap_or("?")
             );
             let target = Origin::parse(&shown).map_err(|e| deny(&shown, &e))?;
-            policy
-                .check_target(&target)
-                .map_err(|d| deny(&shown, &d.0))?;
+            policy.check_target(&target).map_err(|d| deny(&shown, &d.0))?;
             let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
                 .await
                 .map_err(|_| HttpError::DnsError {
@@ -97,8 +95,7 @@ impl WasiHttpHooks for PolicyHooks {
                 first_byte_timeout: cap(options.first_byte_timeout, caps.first_byte),
                 between_bytes_timeout: cap(options.between_bytes_timeout, caps.between_bytes),
             };
-            let (res, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let (res, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             Ok((
                 res.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,

@@ -105,8 +105,7 @@ impl GuestRuntime {
 
         let deadline = Duration::from_secs(res.run_deadline_secs);
         let outcome = tokio::time::timeout(deadline, async {
-            let instance =
-                Backup::instantiate_async(&mut store, &self.component, &self.linker).await?;
+            let instance = Backup::instantiate_async(&mut store, &self.component, &self.linker).await?;
             instance.call_run(&mut store, &job).await
         })
         .await;

@@ -11,9 +11,7 @@ use bytes::Bytes;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::{
-    DynInputStream, DynOutputStream, OutputStream, Pollable, StreamError, StreamResult,
-};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, OutputStream, Pollable, StreamError, StreamResult};
 
 /// Bytes the guest may write per `check-write` permit.
 const WRITE_PERMIT: usize = 64 * 1024;
@@ -150,22 +148,15 @@ impl store::Host for HostState {
         }
         match self.run.store().read(&key).await {
             Ok(reader) => {
-                let stream: DynInputStream =
-                    Box::new(wasmtime_wasi::p2::pipe::AsyncReadStream::new(reader));
+                let stream: DynInputStream = Box::new(wasmtime_wasi::p2::pipe::AsyncReadStream::new(reader));
                 Ok(Ok(self.table.push(stream)?))
             }
             Err(e) => Ok(Err(to_wit(e.into()))),
         }
     }
 
-    async fn list(
-        &mut self,
-        prefix: String,
-    ) -> wasmtime::Result<Result<Vec<ObjectInfo>, WitStoreError>> {
-        if prefix.contains("..")
-            || prefix.starts_with('/')
-            || prefix.len() > crate::store::MAX_KEY_BYTES
-        {
+    async fn list(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<ObjectInfo>, WitStoreError>> {
+        if prefix.contains("..") || prefix.starts_with('/') || prefix.len() > crate::store::MAX_KEY_BYTES {
             return Ok(Err(self.denied(format!("list of {prefix:?} refused"))));
         }
         match self.run.store().list(&prefix).await {

@@ -22,8 +22,7 @@ impl FromStr for Destination {
         }
         if let Some(rest) = s.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            validate_bucket(bucket)
-                .map_err(|why| format!("malformed S3 destination {s:?}: {why}"))?;
+            validate_bucket(bucket).map_err(|why| format!("malformed S3 destination {s:?}: {why}"))?;
             let prefix = prefix.trim_matches('/').to_string();
             if !prefix.is_empty() {
                 super::validate_key(&prefix)
@@ -85,9 +84,7 @@ mod tests {
             Destination::Local("./tableau-backups".into())
         );
         assert_eq!(
-            "s3://my-bucket/nightly/tableau/"
-                .parse::<Destination>()
-                .unwrap(),
+            "s3://my-bucket/nightly/tableau/".parse::<Destination>().unwrap(),
             Destination::S3 {
                 bucket: "my-bucket".into(),
                 prefix: "nightly/tableau".into()
@@ -112,10 +109,7 @@ mod tests {
             "gs://bucket/x",
             "s3://b/../x",
         ] {
-            assert!(
-                bad.parse::<Destination>().is_err(),
-                "{bad} should be refused"
-            );
+            assert!(bad.parse::<Destination>().is_err(), "{bad} should be refused");
         }
     }
 }

@@ -80,14 +80,8 @@ mod tests {
         assert_eq!(validate_key("a\nb"), Err(KeyError::BadChar('\n')));
         assert_eq!(validate_key("C:x"), Err(KeyError::BadChar(':')));
         assert_eq!(validate_key("dir./x"), Err(KeyError::TrailingDotOrSpace));
-        assert_eq!(
-            validate_key(&"k".repeat(10_000)),
-            Err(KeyError::TooLong(10_000))
-        );
-        assert_eq!(
-            validate_key(&"k".repeat(300)),
-            Err(KeyError::SegmentTooLong)
-        );
+        assert_eq!(validate_key(&"k".repeat(10_000)), Err(KeyError::TooLong(10_000)));
+        assert_eq!(validate_key(&"k".repeat(300)), Err(KeyError::SegmentTooLong));
         assert_eq!(validate_key(""), Err(KeyError::Empty));
     }
 }

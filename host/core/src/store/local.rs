@@ -65,9 +65,7 @@ impl LocalStore {
         let path = self.path(key);
         match fs::File::open(&path).await {
             Ok(f) => Ok(Box::new(f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(StoreError::NotFound(key.into()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NotFound(key.into())),
             Err(e) => Err(io_err("cannot open", &path, e)),
         }
     }

@@ -56,9 +56,7 @@ impl Store {
     pub async fn connect(dest: &Destination) -> Result<Store, StoreError> {
         match dest {
             Destination::Local(path) => Ok(Store::Local(LocalStore::open(path).await?)),
-            Destination::S3 { bucket, prefix } => {
-                Ok(Store::S3(S3Store::connect(bucket, prefix).await?))
-            }
+            Destination::S3 { bucket, prefix } => Ok(Store::S3(S3Store::connect(bucket, prefix).await?)),
         }
     }
 

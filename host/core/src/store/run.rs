@@ -43,6 +43,11 @@ pub struct RunStore {
     limits: WriteLimits,
     objects: AtomicU64,
     bytes: AtomicU64,
+    /// Set by the first backend failure: after it nothing in this run is trusted,
+    /// so every later write is refused and the run cannot end with a manifest.
+    broken: std::sync::Mutex<Option<String>>,
+    /// Writer tasks, so the run can wait for commits and aborts before exiting.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 /// An upload in progress: a channel into a task that hashes and writes.
@@ -66,6 +71,34 @@ impl RunStore {
             limits,
             objects: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            broken: std::sync::Mutex::new(None),
+            tasks: tokio_util::task::TaskTracker::new(),
+        }
+    }
+
+    /// Refuse further writes: the backend failed once, the run is not trustworthy.
+    fn mark_broken(&self, why: &str) {
+        let mut broken = self.broken.lock().unwrap();
+        if broken.is_none() {
+            tracing::error!("the destination failed; stopping this run: {why}");
+            *broken = Some(why.to_string());
+        }
+    }
+
+    fn check_broken(&self) -> Result<(), RunStoreError> {
+        match self.broken.lock().unwrap().as_ref() {
+            Some(why) => {
+                Err(StoreError::Backend(format!("the destination failed earlier in this run: {why}")).into())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Wait (bounded) for every writer task to commit or abort, e.g. before exit.
+    pub async fn drain(&self, limit: std::time::Duration) {
+        self.tasks.close();
+        if tokio::time::timeout(limit, self.tasks.wait()).await.is_err() {
+            tracing::warn!("some uploads were still being committed or aborted at exit");
         }
     }
 
@@ -100,6 +133,7 @@ impl RunStore {
     /// Start an upload. Bytes sent into `chunks` are hashed and written by a task.
     pub async fn begin(self: &Arc<Self>, key: &str) -> Result<PendingUpload, RunStoreError> {
         let full = self.scoped_key(key)?;
+        self.check_broken()?;
         if self.objects.load(Ordering::Relaxed) >= self.limits.max_objects {
             return Err(RunStoreError::Denied(format!(
                 "object limit reached: a run may store at most {} objects",
@@ -110,7 +144,7 @@ impl RunStore {
         let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
         let (commit_tx, commit_rx) = oneshot::channel();
         let failure = Arc::new(std::sync::Mutex::new(None));
-        let task = tokio::spawn(pump(
+        let task = self.tasks.spawn(pump(
             self.clone(),
             key.to_string(),
             writer,
@@ -127,11 +161,7 @@ impl RunStore {
     }
 
     /// Store a small object in one call.
-    pub async fn put(
-        self: &Arc<Self>,
-        key: &str,
-        data: Vec<u8>,
-    ) -> Result<StoredObject, RunStoreError> {
+    pub async fn put(self: &Arc<Self>, key: &str, data: Vec<u8>) -> Result<StoredObject, RunStoreError> {
         let mut up = self.begin(key).await?;
         if let Some(tx) = up.chunks.as_ref() {
             // A send fails only if the writer task already failed; finish reports why.
@@ -149,9 +179,9 @@ impl PendingUpload {
             let _ = c.send(true);
         }
         match self.done.take() {
-            Some(task) => task.await.unwrap_or_else(|e| {
-                Err(StoreError::Backend(format!("writer task failed: {e}")).into())
-            }),
+            Some(task) => task
+                .await
+                .unwrap_or_else(|e| Err(StoreError::Backend(format!("writer task failed: {e}")).into())),
             None => Err(StoreError::Backend("upload already finished".into()).into()),
         }
     }
@@ -218,11 +248,10 @@ async fn pump(
     };
     if decision != Ok(true) {
         writer.abort().await;
-        return Err(RunStoreError::Denied(format!(
-            "upload of {key:?} was aborted"
-        )));
+        return Err(RunStoreError::Denied(format!("upload of {key:?} was aborted")));
     }
     if let Err(e) = writer.commit().await {
+        run.mark_broken(&e.to_string());
         *failure.lock().unwrap() = Some(e.to_string());
         return Err(e.into());
     }
@@ -246,13 +275,18 @@ async fn accept(
 ) -> Result<(), RunStoreError> {
     *size += chunk.len() as u64;
     if *size > run.limits.max_object_bytes {
-        return Err(RunStoreError::Denied(format!(
+        let why = format!(
             "object {key:?} exceeds the size limit of {} bytes",
             run.limits.max_object_bytes
-        )));
+        );
+        tracing::warn!(target: "policy", "store write denied: {why}");
+        return Err(RunStoreError::Denied(why));
     }
     hasher.update(&chunk);
-    writer.write(chunk).await.map_err(Into::into)
+    writer.write(chunk).await.map_err(|e| {
+        run.mark_broken(&e.to_string());
+        e.into()
+    })
 }
 
 async fn fail(

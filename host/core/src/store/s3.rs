@@ -64,9 +64,9 @@ impl S3Store {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 let msg = match status {
                     Some(404) => format!("S3 bucket {bucket:?} does not exist"),
-                    Some(403) => format!(
-                        "S3 bucket {bucket:?}: access denied (check credentials and permissions)"
-                    ),
+                    Some(403) => {
+                        format!("S3 bucket {bucket:?}: access denied (check credentials and permissions)")
+                    }
                     _ => format!(
                         "S3 bucket {bucket:?} is not reachable: {}",
                         DisplayErrorContext(&e)
@@ -272,16 +272,36 @@ impl S3Writer {
         Ok(())
     }
 
+    /// Abort the multipart upload, retrying for a while: the store may be
+    /// failing right now, and an upload left open costs storage until a
+    /// lifecycle rule removes it.
     async fn abort_upload(&mut self) {
-        if let Some(id) = self.upload_id.take() {
-            let _ = self
+        let Some(id) = self.upload_id.take() else { return };
+        let mut delay = std::time::Duration::from_millis(500);
+        for attempt in 1..=7 {
+            let res = self
                 .client
                 .abort_multipart_upload()
                 .bucket(&self.bucket)
                 .key(&self.key)
-                .upload_id(id)
+                .upload_id(&id)
                 .send()
                 .await;
+            match res {
+                Ok(_) => return,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_upload()) => return,
+                Err(e) if attempt == 7 => {
+                    tracing::warn!(
+                        "could not abort the multipart upload of {}: {}; a bucket lifecycle rule will clean it up",
+                        self.key,
+                        DisplayErrorContext(&e)
+                    );
+                }
+                Err(_) => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(8));
+                }
+            }
         }
     }
 

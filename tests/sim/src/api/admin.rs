@@ -2,8 +2,8 @@
 //! `GET /_sim/log`, `POST /_sim/log/reset`, `GET|PUT /_sim/faults` (JSON `Faults`),
 //! `GET /_sim/catalog`, `POST /_sim/sessions/expire`.
 
+use super::multipart::ReqBody;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 
 use super::{empty, full, Resp, State};
@@ -12,11 +12,7 @@ use crate::faults::Faults;
 fn json(v: &impl serde::Serialize) -> Resp {
     match serde_json::to_vec_pretty(v) {
         Ok(b) => full(StatusCode::OK, "application/json", b),
-        Err(e) => full(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain",
-            e.to_string(),
-        ),
+        Err(e) => full(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
     }
 }
 
@@ -28,7 +24,7 @@ PUT  /_sim/faults          replace faults (JSON body; missing keys = off)\n\
 GET  /_sim/catalog         site contents (JSON)\n\
 POST /_sim/sessions/expire end every session (tokens get 401002)\n";
 
-pub(crate) async fn handle(state: &State, req: Request<Incoming>) -> Resp {
+pub(crate) async fn handle(state: &State, req: Request<ReqBody>) -> Resp {
     let path = req.uri().path().trim_end_matches('/').to_string();
     let m = req.method().clone();
     match (m, path.as_str()) {

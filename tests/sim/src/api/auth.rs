@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use hyper::body::Incoming;
+use super::multipart::ReqBody;
 use hyper::header::CONTENT_TYPE;
 use hyper::{HeaderMap, Request, StatusCode};
 use rand::distributions::Alphanumeric;
@@ -85,9 +85,7 @@ impl Sessions {
             };
             s.calls += 1;
             limits.0.is_some_and(|n| s.calls > n)
-                || limits
-                    .1
-                    .is_some_and(|t| s.created.elapsed().as_secs_f64() > t)
+                || limits.1.is_some_and(|t| s.created.elapsed().as_secs_f64() > t)
         };
         if expired {
             self.end(token);
@@ -158,7 +156,7 @@ fn parse_creds(body: &[u8], json: bool) -> Option<Creds> {
     }
 }
 
-pub(crate) async fn sign_in(state: &State, req: Request<Incoming>, fmt: Fmt) -> Resp {
+pub(crate) async fn sign_in(state: &State, req: Request<ReqBody>, fmt: Fmt) -> Resp {
     let json = req
         .headers()
         .get(CONTENT_TYPE)
@@ -178,8 +176,8 @@ pub(crate) async fn sign_in(state: &State, req: Request<Incoming>, fmt: Fmt) -> 
         );
     };
     let cfg = &state.cfg;
-    let pats = std::iter::once((&cfg.pat_name, &cfg.pat_secret))
-        .chain(cfg.extra_pats.iter().map(|(n, s)| (n, s)));
+    let pats =
+        std::iter::once((&cfg.pat_name, &cfg.pat_secret)).chain(cfg.extra_pats.iter().map(|(n, s)| (n, s)));
     let (Some(name), Some(secret)) = (creds.pat_name, creds.pat_secret) else {
         // Name/password or JWT sign-in: not offered by this site.
         return signin_error(fmt);
@@ -239,11 +237,7 @@ fn missing(fmt: Fmt) -> Resp {
 }
 
 /// Check `X-Tableau-Auth` and count the call against the session.
-pub(crate) fn check(
-    state: &State,
-    headers: &HeaderMap,
-    fmt: Fmt,
-) -> Result<SessionInfo, Box<Resp>> {
+pub(crate) fn check(state: &State, headers: &HeaderMap, fmt: Fmt) -> Result<SessionInfo, Box<Resp>> {
     let Some(t) = token(headers) else {
         return Err(Box::new(missing(fmt)));
     };

@@ -67,13 +67,7 @@ pub(crate) fn disposition(name: &str, ext: &str) -> String {
     }
 }
 
-pub(crate) fn download(
-    state: &Arc<State>,
-    kind: ContentKind,
-    id: &str,
-    q: Option<&str>,
-    fmt: Fmt,
-) -> Resp {
+pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Option<&str>, fmt: Fmt) -> Resp {
     let Some(item) = state.site.content_by_id(kind, id) else {
         return not_found(fmt, kind.singular(), id);
     };
@@ -102,19 +96,14 @@ pub(crate) fn download(
         ContentSource::Static(b) => Src::Static(b),
         ContentSource::File(p, _) => match std::fs::File::open(p.as_path()) {
             Ok(f) => Src::File(tokio::fs::File::from_std(f)),
-            Err(e) => {
-                return super::error(fmt, 500, "500000", "Internal Server Error", &e.to_string())
-            }
+            Err(e) => return super::error(fmt, 500, "500000", "Internal Server Error", &e.to_string()),
         },
     };
     let body = DownloadBody {
         src: body_src,
         pos: 0,
         len,
-        drop_at: state
-            .faults
-            .drop_point(id, include_extract)
-            .filter(|&d| d < len),
+        drop_at: state.faults.drop_point(id, include_extract).filter(|&d| d < len),
         bps: state.faults.slow_bps().filter(|&b| b > 0),
         sleep: None,
         drop_armed: false,

@@ -72,10 +72,7 @@ impl Node {
     }
 
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str())
     }
 
     pub fn find(&self, name: &str) -> Option<&Node> {
@@ -264,8 +261,7 @@ mod tests {
         );
         let v = render(
             Fmt::Json,
-            &[Node::new("serverInfo")
-                .child(Node::new("productVersion").attr("build", "b").text("v"))],
+            &[Node::new("serverInfo").child(Node::new("productVersion").attr("build", "b").text("v"))],
         );
         assert_eq!(
             v,
@@ -279,9 +275,7 @@ mod tests {
             Fmt::Xml,
             &[Node::new("a").attr("name", "<\"&'\n>").text("1 < 2 & 3")],
         );
-        assert!(
-            x.ends_with("<a name=\"&lt;&quot;&amp;'&#10;&gt;\">1 &lt; 2 &amp; 3</a></tsResponse>")
-        );
+        assert!(x.ends_with("<a name=\"&lt;&quot;&amp;'&#10;&gt;\">1 &lt; 2 &amp; 3</a></tsResponse>"));
         assert!(x.contains("xmlns=\"http://tableau.com/api\""));
     }
 }

@@ -48,8 +48,7 @@ fn paged(
         Ok(c) => c,
         Err(d) => return error(fmt, 400, "400000", "Bad Request", &d),
     };
-    let (items, real): (Vec<Node>, usize) = if conds.is_empty() && query::param(q, "sort").is_none()
-    {
+    let (items, real): (Vec<Node>, usize) = if conds.is_empty() && query::param(q, "sort").is_none() {
         match query::slice(page, total) {
             Ok(r) => (r.map(&node).collect(), total),
             Err((code, detail)) => return page_error(fmt, code, &detail),
@@ -168,15 +167,8 @@ pub(crate) fn favorites(state: &State, user_id: &str, fmt: Fmt) -> Resp {
     let Some(u) = site.user_index(user_id) else {
         return not_found(fmt, "user", user_id);
     };
-    let favs = site
-        .favorites(u)
-        .into_iter()
-        .map(|f| render::favorite(site, f));
-    ok(
-        fmt,
-        StatusCode::OK,
-        &[Node::new("favorites").children(favs)],
-    )
+    let favs = site.favorites(u).into_iter().map(|f| render::favorite(site, f));
+    ok(fmt, StatusCode::OK, &[Node::new("favorites").children(favs)])
 }
 
 /// Extract refresh tasks: every task in one response, no pagination.

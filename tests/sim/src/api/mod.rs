@@ -28,6 +28,7 @@ use crate::faults::{FaultState, Injected};
 use crate::log::Recorder;
 use crate::site::Site;
 use format::{error_node, render, Fmt, Node};
+use multipart::ReqBody;
 use router::{Route, Scoped};
 
 pub(crate) use auth::Sessions;
@@ -80,8 +81,15 @@ pub(crate) fn error(fmt: Fmt, status: u16, code: &str, summary: &str, detail: &s
     ok(fmt, status, &[error_node(code, summary, detail)])
 }
 
+/// No body and no `Content-Type` (204 and the like).
 pub(crate) fn empty(status: StatusCode) -> Resp {
-    full(status, "text/plain", Bytes::new())
+    let mut r = Response::new(
+        http_body_util::Empty::new()
+            .map_err(|e: Infallible| match e {})
+            .boxed_unsync(),
+    );
+    *r.status_mut() = status;
+    r
 }
 
 fn not_found_uri(fmt: Fmt, path: &str) -> Resp {
@@ -130,6 +138,13 @@ fn server_error(fmt: Fmt, status: u16) -> Resp {
 
 /// Serve one request.
 pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    // An unread body is drained after the response (keep-alive), unless the client waits
+    // for `100 Continue` (it then must not send the body at all).
+    let expects_continue = req
+        .headers()
+        .get(hyper::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let req = req.map(|b| ReqBody::new(b, !expects_continue));
     let path = req.uri().path().to_string();
     if path == "/_sim" || path.starts_with("/_sim/") {
         return Ok(admin::handle(&state, req).await);
@@ -165,13 +180,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
     Ok(resp)
 }
 
-async fn dispatch(
-    state: &Arc<State>,
-    route: Route,
-    req: Request<Incoming>,
-    fmt: Fmt,
-    path: &str,
-) -> Resp {
+async fn dispatch(state: &Arc<State>, route: Route, req: Request<ReqBody>, fmt: Fmt, path: &str) -> Resp {
     match route {
         Route::ServerInfo => auth::server_info(state, fmt),
         Route::SignIn => auth::sign_in(state, req, fmt).await,
@@ -217,7 +226,7 @@ async fn dispatch(
 async fn scoped_route(
     state: &Arc<State>,
     scoped: Scoped,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     fmt: Fmt,
     session: &auth::SessionInfo,
 ) -> Resp {

@@ -1,9 +1,88 @@
 //! Request bodies: reading with a size cap, and `multipart/mixed` parsing.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use memchr::memmem;
+
+/// Bodies left unread by a handler are drained in the background up to this many bytes;
+/// past it the connection is given up (hyper closes it after the response).
+const DRAIN_CAP: u64 = 1 << 30;
+
+/// A request body. When a handler drops it unread (most endpoints ignore the body, and
+/// error paths return before reading it), the rest is drained in the background, so the
+/// response is followed by a clean keep-alive connection. Without this, hyper closes the
+/// connection when the body has not fully arrived yet, e.g. a sign-out sent with an
+/// empty `Transfer-Encoding: chunked` body whose last chunk comes after the headers
+/// (hyper clients streaming a body, wasi:http), and the client sees
+/// "connection closed before message completed".
+pub(crate) struct ReqBody {
+    inner: Option<Incoming>,
+    /// `Expect: 100-continue` without a read: the client must not send the body.
+    drain: bool,
+}
+
+impl ReqBody {
+    pub(crate) fn new(inner: Incoming, drain: bool) -> Self {
+        Self {
+            inner: Some(inner),
+            drain,
+        }
+    }
+}
+
+impl Body for ReqBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut().inner.as_mut() {
+            Some(b) => Pin::new(b).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for ReqBody {
+    fn drop(&mut self) {
+        let Some(mut body) = self.inner.take() else {
+            return;
+        };
+        if !self.drain || body.is_end_stream() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            let mut total = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(d) = frame.into_data() {
+                    total += d.len() as u64;
+                    if total > DRAIN_CAP {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
 
 /// The body was larger than the cap (it was read to the end and discarded).
 #[derive(Debug)]
@@ -11,7 +90,7 @@ pub(crate) struct TooLarge;
 
 /// Read a body of at most `cap` bytes. A larger body is drained (so the client can read
 /// the error response) and reported. Connection errors count as too large.
-pub(crate) async fn read_body(mut body: Incoming, cap: u64) -> Result<Bytes, TooLarge> {
+pub(crate) async fn read_body(mut body: ReqBody, cap: u64) -> Result<Bytes, TooLarge> {
     let mut buf = BytesMut::new();
     let mut total = 0u64;
     while let Some(frame) = body.frame().await {
@@ -24,6 +103,7 @@ pub(crate) async fn read_body(mut body: Incoming, cap: u64) -> Result<Bytes, Too
                 buf.extend_from_slice(&data);
             } else if total > cap + (1 << 30) {
                 // Stop draining absurd bodies; the connection closes.
+                body.drain = false;
                 return Err(TooLarge);
             } else {
                 buf = BytesMut::new();

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use super::multipart::ReqBody;
 use bytes::Bytes;
-use hyper::body::Incoming;
 use hyper::header::CONTENT_TYPE;
 use hyper::{Request, StatusCode};
 use rand::Rng;
@@ -36,7 +36,7 @@ fn too_big(fmt: Fmt, limit: u64) -> Resp {
 }
 
 /// Read and split a `multipart/mixed` request body.
-async fn parts(state: &State, req: Request<Incoming>, fmt: Fmt) -> Result<Vec<Part>, Resp> {
+async fn parts(state: &State, req: Request<ReqBody>, fmt: Fmt) -> Result<Vec<Part>, Resp> {
     let ctype = req
         .headers()
         .get(CONTENT_TYPE)
@@ -68,11 +68,8 @@ struct Meta {
 
 fn payload_meta(kind: ContentKind, p: &Part) -> Option<Meta> {
     let text = std::str::from_utf8(&p.body).ok()?;
-    let json = p
-        .content_type
-        .as_deref()
-        .is_some_and(|c| c.contains("json"))
-        || text.trim_start().starts_with('{');
+    let json =
+        p.content_type.as_deref().is_some_and(|c| c.contains("json")) || text.trim_start().starts_with('{');
     if json {
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
         let item = v.get(kind.singular())?;
@@ -80,9 +77,7 @@ fn payload_meta(kind: ContentKind, p: &Part) -> Option<Meta> {
         Some(Meta {
             name: s("name")?,
             description: s("description").unwrap_or_default(),
-            show_tabs: item
-                .get("showTabs")
-                .is_some_and(|x| x == "true" || x == true),
+            show_tabs: item.get("showTabs").is_some_and(|x| x == "true" || x == true),
             project_id: item
                 .get("project")
                 .and_then(|p| p.get("id"))
@@ -114,7 +109,7 @@ fn extension(kind: ContentKind, q: Option<&str>, filename: Option<&str>, zip: bo
 pub(crate) async fn publish(
     state: &Arc<State>,
     kind: ContentKind,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     fmt: Fmt,
     session: &SessionInfo,
 ) -> Resp {
@@ -140,26 +135,27 @@ pub(crate) async fn publish(
     };
     // The file: from an upload session or from the `tableau_<kind>` part.
     let part_name = format!("tableau_{}", kind.singular());
-    let (file, filename): (FileSrc, Option<String>) =
-        match query::param(q, "uploadSessionId") {
-            Some(uid) => match state.site.with_store(|s| s.uploads.remove(&uid)) {
-                Some(u) => (FileSrc::Upload(u), None),
-                None => return not_found(fmt, "uploadSession", &uid),
-            },
-            None => match parts.iter().find(|p| p.name == part_name) {
-                Some(p) if p.body.len() as u64 > state.cfg.max_single_publish => {
-                    return too_big(fmt, state.cfg.max_single_publish)
-                }
-                Some(p) => (FileSrc::Bytes(p.body.clone()), p.filename.clone()),
-                None => {
-                    return bad(
-                        fmt,
-                        "400011",
-                        &format!("There was a problem publishing the file: no {part_name} part and no uploadSessionId."),
-                    )
-                }
-            },
-        };
+    let (file, filename): (FileSrc, Option<String>) = match query::param(q, "uploadSessionId") {
+        Some(uid) => match state.site.with_store(|s| s.uploads.remove(&uid)) {
+            Some(u) => (FileSrc::Upload(u), None),
+            None => return not_found(fmt, "uploadSession", &uid),
+        },
+        None => match parts.iter().find(|p| p.name == part_name) {
+            Some(p) if p.body.len() as u64 > state.cfg.max_single_publish => {
+                return too_big(fmt, state.cfg.max_single_publish)
+            }
+            Some(p) => (FileSrc::Bytes(p.body.clone()), p.filename.clone()),
+            None => {
+                return bad(
+                    fmt,
+                    "400011",
+                    &format!(
+                    "There was a problem publishing the file: no {part_name} part and no uploadSessionId."
+                ),
+                )
+            }
+        },
+    };
     let zip = file.starts_with_zip().await;
     let ext = extension(kind, q, filename.as_deref(), zip);
     let Some(ext) = static_ext(&ext).filter(|e| kind.publish_extensions().contains(e)) else {
@@ -173,10 +169,7 @@ pub(crate) async fn publish(
         );
     };
     let site = &state.site;
-    let project_id = meta
-        .project_id
-        .clone()
-        .unwrap_or_else(|| site.project(0).id);
+    let project_id = meta.project_id.clone().unwrap_or_else(|| site.project(0).id);
     if site.project_by_id(&project_id).is_none() {
         return not_found(fmt, "project", &project_id);
     }
@@ -236,10 +229,7 @@ pub(crate) async fn publish(
             .as_ref()
             .map_or_else(|| now.clone(), |e| e.created_at.clone()),
         updated_at: now.clone(),
-        tags: existing
-            .as_ref()
-            .map(|e| e.tags.clone())
-            .unwrap_or_default(),
+        tags: existing.as_ref().map(|e| e.tags.clone()).unwrap_or_default(),
         has_extracts: matches!(ext, "hyper" | "tde"),
         encrypt_extracts: false,
         show_tabs: meta.show_tabs,
@@ -275,11 +265,7 @@ pub(crate) async fn publish(
     let node = render::content(site, &item, true);
     if kind == ContentKind::Flow {
         // Like Tableau: flow publish answers with the flow's output steps first.
-        return ok(
-            fmt,
-            StatusCode::CREATED,
-            &[Node::new("flowOutputSteps"), node],
-        );
+        return ok(fmt, StatusCode::CREATED, &[Node::new("flowOutputSteps"), node]);
     }
     ok(fmt, StatusCode::CREATED, &[node])
 }
@@ -338,12 +324,7 @@ fn upload_node(id: &str, len: u64) -> Node {
         .attr("fileSize", len >> 20)
 }
 
-pub(crate) async fn upload_append(
-    state: &State,
-    id: &str,
-    req: Request<Incoming>,
-    fmt: Fmt,
-) -> Resp {
+pub(crate) async fn upload_append(state: &State, id: &str, req: Request<ReqBody>, fmt: Fmt) -> Resp {
     let Some(up) = state.site.upload(id) else {
         return not_found(fmt, "uploadSession", id);
     };
@@ -362,10 +343,7 @@ pub(crate) async fn upload_append(
         return too_big(fmt, state.cfg.max_single_publish);
     }
     let res = async {
-        let mut f = tokio::fs::OpenOptions::new()
-            .append(true)
-            .open(&up.path)
-            .await?;
+        let mut f = tokio::fs::OpenOptions::new().append(true).open(&up.path).await?;
         f.write_all(&chunk.body).await?;
         f.flush().await
     }
@@ -387,7 +365,7 @@ pub(crate) async fn upload_append(
 
 pub(crate) async fn create_project(
     state: &State,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     fmt: Fmt,
     session: &SessionInfo,
 ) -> Resp {

@@ -42,8 +42,8 @@ pub(crate) fn page(query: Option<&str>) -> Result<Page, PageError> {
                 return Err((
                     "400007",
                     format!(
-                        "The page size '{s}' is not valid. The page size must be between 1 and {MAX_PAGE_SIZE}."
-                    ),
+                    "The page size '{s}' is not valid. The page size must be between 1 and {MAX_PAGE_SIZE}."
+                ),
                 ))
             }
         },
@@ -190,10 +190,7 @@ pub(crate) fn sort(nodes: &mut [Node], query: Option<&str>) {
     nodes.sort_by(|a, b| {
         for (f, desc) in &keys {
             let (x, y) = (values(a, f), values(b, f));
-            let o = compare(
-                x.first().copied().unwrap_or(""),
-                y.first().copied().unwrap_or(""),
-            );
+            let o = compare(x.first().copied().unwrap_or(""), y.first().copied().unwrap_or(""));
             let o = if *desc { o.reverse() } else { o };
             if o != Ordering::Equal {
                 return o;
@@ -212,11 +209,7 @@ mod tests {
         let p = page(Some("pageSize=10&pageNumber=3")).unwrap();
         assert_eq!(slice(p, 25).unwrap(), 20..25);
         assert!(slice(p, 20).is_err());
-        assert_eq!(
-            slice(page(None).unwrap(), 0).unwrap(),
-            0..0,
-            "page 1 of nothing"
-        );
+        assert_eq!(slice(page(None).unwrap(), 0).unwrap(), 0..0, "page 1 of nothing");
         assert_eq!(page(Some("pageSize=1001")).unwrap_err().0, "400007");
         assert_eq!(page(Some("pageNumber=0")).unwrap_err().0, "400006");
         assert_eq!(page(Some("pageSize=1000")).unwrap().size, 1000);

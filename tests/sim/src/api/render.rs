@@ -192,11 +192,8 @@ fn schedule(s: &Schedule) -> Node {
                 .attr("start", &s.start)
                 .attr_opt("end", s.end.as_ref())
                 .child(
-                    Node::new("intervals").children(
-                        s.intervals
-                            .iter()
-                            .map(|(k, v)| Node::new("interval").attr(k, v)),
-                    ),
+                    Node::new("intervals")
+                        .children(s.intervals.iter().map(|(k, v)| Node::new("interval").attr(k, v))),
                 ),
         )
 }

@@ -133,18 +133,14 @@ fn scoped(method: &Method, tail: &[&str]) -> Option<(Scoped, String)> {
             (Scoped::Tasks, "tasks/extractRefreshes".into())
         }
         [f] if is(f, "fileUploads") && post => (Scoped::UploadInit, "fileUploads".into()),
-        [f, id] if is(f, "fileUploads") && put => (
-            Scoped::UploadAppend(id.to_string()),
-            "fileUploads/{id}".into(),
-        ),
-        [j, id] if is(j, "jobs") && get => (Scoped::Job(id.to_string()), "jobs/{id}".into()),
-        [f, id] if is(f, "favorites") && get => {
-            (Scoped::Favorites(id.to_string()), "favorites/{id}".into())
+        [f, id] if is(f, "fileUploads") && put => {
+            (Scoped::UploadAppend(id.to_string()), "fileUploads/{id}".into())
         }
-        [g, id, u] if is(g, "groups") && is(u, "users") && get => (
-            Scoped::GroupUsers(id.to_string()),
-            "groups/{id}/users".into(),
-        ),
+        [j, id] if is(j, "jobs") && get => (Scoped::Job(id.to_string()), "jobs/{id}".into()),
+        [f, id] if is(f, "favorites") && get => (Scoped::Favorites(id.to_string()), "favorites/{id}".into()),
+        [g, id, u] if is(g, "groups") && is(u, "users") && get => {
+            (Scoped::GroupUsers(id.to_string()), "groups/{id}/users".into())
+        }
         [c, id, x] if is(c, "customviews") && is(x, "content") && get => (
             Scoped::CustomViewContent(id.to_string()),
             "customviews/{id}/content".into(),
@@ -195,10 +191,7 @@ mod tests {
         let (route, name) = r(Method::GET, "/api/3.24/sites/S/workbooks/W/content");
         assert_eq!(
             route,
-            Route::Scoped(
-                "S".into(),
-                Scoped::Content(ContentKind::Workbook, "W".into())
-            )
+            Route::Scoped("S".into(), Scoped::Content(ContentKind::Workbook, "W".into()))
         );
         assert_eq!(name, "GET workbooks/{id}/content");
         assert_eq!(
@@ -209,19 +202,13 @@ mod tests {
             r(Method::GET, "/api/exp/sites/S/customviews/C/content").1,
             "GET customviews/{id}/content"
         );
-        assert_eq!(
-            r(Method::GET, "/api/exp/sites/S/workbooks").0,
-            Route::NotFound
-        );
+        assert_eq!(r(Method::GET, "/api/exp/sites/S/workbooks").0, Route::NotFound);
         assert_eq!(r(Method::GET, "/api/x/serverinfo").0, Route::NotFound);
         assert_eq!(r(Method::GET, "/api/3.24/sites/S/nope").1, "GET <unknown>");
         assert_eq!(
             r(Method::PUT, "/api/3.24/sites/S/fileUploads/U").1,
             "PUT fileUploads/{id}"
         );
-        assert_eq!(
-            r(Method::GET, "/api/3.24/sites/S").0,
-            Route::Site("S".into())
-        );
+        assert_eq!(r(Method::GET, "/api/3.24/sites/S").0, Route::Site("S".into()));
     }
 }

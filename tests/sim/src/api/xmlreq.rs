@@ -4,10 +4,7 @@
 pub(crate) type Attrs = Vec<(String, String)>;
 
 pub(crate) fn attr<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// Attributes of the first start tag whose local name is `local`.
@@ -107,10 +104,7 @@ mod tests {
         let c = find_attrs(x, "credentials").unwrap();
         assert_eq!(attr(&c, "personalAccessTokenName"), Some("bot"));
         assert_eq!(attr(&c, "personalAccessTokenSecret"), Some("s&AB"));
-        assert_eq!(
-            attr(&find_attrs(x, "site").unwrap(), "contentUrl"),
-            Some("")
-        );
+        assert_eq!(attr(&find_attrs(x, "site").unwrap(), "contentUrl"), Some(""));
         assert!(find_attrs(x, "user").is_none());
     }
 }

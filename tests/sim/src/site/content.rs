@@ -29,8 +29,7 @@ impl Generator {
 
     /// A generator of exactly `max(len, min_len(ext))` bytes.
     pub fn new(key: u64, ext: &str, len: u64) -> Self {
-        let (header, footer, xml) = if is_packaged_ext(ext) || !matches!(ext, "twb" | "tds" | "tfl")
-        {
+        let (header, footer, xml) = if is_packaged_ext(ext) || !matches!(ext, "twb" | "tds" | "tfl") {
             (zip_header(key, ext, len), Vec::new(), false)
         } else {
             let root = match ext {
@@ -156,9 +155,7 @@ fn zip_header(key: u64, ext: &str, len: u64) -> Vec<u8> {
         "tflx" => "flow",
         _ => "data",
     };
-    let body = len
-        .saturating_sub(30 + name.len() as u64)
-        .min(u32::MAX as u64) as u32;
+    let body = len.saturating_sub(30 + name.len() as u64).min(u32::MAX as u64) as u32;
     let mut h = Vec::with_capacity(30 + name.len());
     h.extend_from_slice(b"PK\x03\x04");
     h.extend_from_slice(&20u16.to_le_bytes()); // version needed
@@ -186,10 +183,7 @@ pub enum ContentSource {
 impl ContentSource {
     pub fn of(files: &Files, include_extract: bool) -> Self {
         match &files.payload {
-            Payload::Generated {
-                key,
-                key_no_extract,
-            } => {
+            Payload::Generated { key, key_no_extract } => {
                 let (k, ext, size) = if include_extract {
                     (*key, files.ext, files.size)
                 } else {

@@ -46,12 +46,7 @@ pub(crate) struct GeneratedSite {
 }
 
 impl GeneratedSite {
-    pub fn new(
-        spec: &GenSpec,
-        content_url: &str,
-        site_name: &str,
-        pat_name: &str,
-    ) -> GeneratedSite {
+    pub fn new(spec: &GenSpec, content_url: &str, site_name: &str, pat_name: &str) -> GeneratedSite {
         let mut spec = spec.clone();
         spec.projects = spec.projects.max(1);
         spec.users = spec.users.max(1);
@@ -273,12 +268,8 @@ impl Source for GeneratedSite {
         let (fd, fa) = names::FIRST[(hu % names::FIRST.len() as u64) as usize];
         let (ld, la) = names::LAST[((hu >> 8) % names::LAST.len() as u64) as usize];
         let name = format!("{fa}.{la}{i}@example.com");
-        let (language, locale) = [
-            ("en", ""),
-            ("fr", "fr_FR"),
-            ("ja", "ja_JP"),
-            ("de", "de_DE"),
-        ][((hu >> 40) % 4) as usize];
+        let (language, locale) =
+            [("en", ""), ("fr", "fr_FR"), ("ja", "ja_JP"), ("de", "de_DE")][((hu >> 40) % 4) as usize];
         User {
             id: self.user_id(i),
             email: name.clone(),
@@ -490,22 +481,15 @@ impl Source for GeneratedSite {
         let ht = self.hh(K_TASK, i, 1);
         let (w, d) = (self.spec.workbooks, self.spec.datasources);
         let target = if d > 0 && (w == 0 || !ht.is_multiple_of(3)) {
-            (
-                "datasource",
-                luid(self.seed, K_DATASOURCE, (ht >> 8) % d as u64),
-            )
+            ("datasource", luid(self.seed, K_DATASOURCE, (ht >> 8) % d as u64))
         } else {
-            (
-                "workbook",
-                luid(self.seed, K_WORKBOOK, (ht >> 8) % w as u64),
-            )
+            ("workbook", luid(self.seed, K_WORKBOOK, (ht >> 8) % w as u64))
         };
         Task {
             id: luid(self.seed, K_TASK, i as u64),
             priority: 50,
             consecutive_failed: ((ht >> 40) % 3) as u32,
-            task_type: ["FullRefresh", "FullRefresh", "IncrementalRefresh"]
-                [((ht >> 44) % 3) as usize],
+            task_type: ["FullRefresh", "FullRefresh", "IncrementalRefresh"][((ht >> 44) % 3) as usize],
             schedule: self.schedule(self.hh(K_TASK, i, 2)),
             target,
         }
@@ -548,9 +532,7 @@ impl Source for GeneratedSite {
             let pick = |count: usize| ((hu >> 16) as usize + t / 5) % count;
             let r = match ((hu >> 8) as usize + t) % 5 {
                 0 if s.workbooks > 0 => FavRef::Content(ContentKind::Workbook, pick(s.workbooks)),
-                1 if s.datasources > 0 => {
-                    FavRef::Content(ContentKind::Datasource, pick(s.datasources))
-                }
+                1 if s.datasources > 0 => FavRef::Content(ContentKind::Datasource, pick(s.datasources)),
                 2 if s.flows > 0 => FavRef::Content(ContentKind::Flow, pick(s.flows)),
                 3 if s.workbooks > 0 => FavRef::View(pick(s.workbooks), 0),
                 4 => FavRef::Project(pick(self.projects.len())),
@@ -594,9 +576,7 @@ impl Source for GeneratedSite {
         let Some(&pi) = self.project_ids.get(p) else {
             return Vec::new();
         };
-        (pi..self.count(k.list()))
-            .step_by(self.projects.len())
-            .collect()
+        (pi..self.count(k.list())).step_by(self.projects.len()).collect()
     }
 
     fn content_stats(&self, k: ContentKind, p: &str) -> (usize, usize) {

@@ -297,10 +297,7 @@ impl Site {
             wbs += 1;
             views += w.views.len();
         }
-        ds += s.published[1]
-            .iter()
-            .filter(|c| c.project_id == p.id)
-            .count();
+        ds += s.published[1].iter().filter(|c| c.project_id == p.id).count();
         children += s
             .projects
             .iter()

@@ -315,10 +315,7 @@ impl Members {
     pub fn get(&self, t: usize) -> usize {
         match self {
             Self::Walk {
-                start,
-                step,
-                modulus,
-                ..
+                start, step, modulus, ..
             } => ((*start as u128 + t as u128 * *step as u128) % *modulus as u128) as usize,
             Self::List(v) => v[t],
         }

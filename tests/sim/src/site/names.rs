@@ -171,10 +171,7 @@ pub const DS_TYPES: &[&str] = &[
 
 /// Data source types that carry a packaged file (so `.tdsx` even without extract).
 pub fn file_based(ds_type: &str) -> bool {
-    matches!(
-        ds_type,
-        "excel-direct" | "textscan" | "hyper" | "dataengine"
-    )
+    matches!(ds_type, "excel-direct" | "textscan" | "hyper" | "dataengine")
 }
 
 pub const SITE_ROLES: &[&str] = &[

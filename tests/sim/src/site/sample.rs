@@ -198,13 +198,7 @@ impl SampleSite {
                 "Explorer",
                 Some("2025-01-05T01:00:00Z"),
             ),
-            user(
-                5,
-                "nora.never@example.com",
-                "Nora Never",
-                "Unlicensed",
-                None,
-            ),
+            user(5, "nora.never@example.com", "Nora Never", "Unlicensed", None),
         ];
         let group = |i: usize, name: &str| Group {
             id: id(K_GROUP, i),
@@ -300,11 +294,7 @@ impl SampleSite {
                 content_id: workbooks[0].views[0].id.clone(),
                 content_type: "View",
                 send_if_view_empty: false,
-                schedule: schedule(
-                    "Daily",
-                    "06:00:00",
-                    &[("hours", "24"), ("weekDay", "Monday")],
-                ),
+                schedule: schedule("Daily", "06:00:00", &[("hours", "24"), ("weekDay", "Monday")]),
                 user_id: users[1].id.clone(),
                 user_name: users[1].name.clone(),
             },
@@ -325,20 +315,19 @@ impl SampleSite {
                 user_name: users[2].name.clone(),
             },
         ];
-        let cv =
-            |i: usize, name: &str, w: &ContentItem, v: usize, owner: &User, shared| CustomView {
-                id: id(K_CUSTOM_VIEW, i),
-                name: name.into(),
-                created_at: "2024-08-01T09:00:00Z".into(),
-                updated_at: "2024-08-02T09:00:00Z".into(),
-                last_accessed_at: "2025-01-02T09:00:00Z".into(),
-                shared,
-                view: w.views[v].clone(),
-                workbook_id: w.id.clone(),
-                workbook_name: w.name.clone(),
-                owner_id: owner.id.clone(),
-                owner_name: owner.name.clone(),
-            };
+        let cv = |i: usize, name: &str, w: &ContentItem, v: usize, owner: &User, shared| CustomView {
+            id: id(K_CUSTOM_VIEW, i),
+            name: name.into(),
+            created_at: "2024-08-01T09:00:00Z".into(),
+            updated_at: "2024-08-02T09:00:00Z".into(),
+            last_accessed_at: "2025-01-02T09:00:00Z".into(),
+            shared,
+            view: w.views[v].clone(),
+            workbook_id: w.id.clone(),
+            workbook_name: w.name.clone(),
+            owner_id: owner.id.clone(),
+            owner_name: owner.name.clone(),
+        };
         let custom_views = vec![
             cv(0, "Europe only", &workbooks[0], 0, &users[1], true),
             cv(1, "Mes filtres ✨", &workbooks[2], 1, &users[2], false),
@@ -351,11 +340,7 @@ impl SampleSite {
                 task_type: "FullRefresh",
                 schedule: Schedule {
                     end: Some("18:20:00".into()),
-                    ..schedule(
-                        "Daily",
-                        "18:20:00",
-                        &[("hours", "24"), ("weekDay", "Tuesday")],
-                    )
+                    ..schedule("Daily", "18:20:00", &[("hours", "24"), ("weekDay", "Tuesday")])
                 },
                 target: ("datasource", datasources[0].id.clone()),
             },
@@ -431,10 +416,7 @@ impl SampleSite {
             ListKind::Projects,
             self.projects.iter().map(|p| p.id.clone()).collect(),
         );
-        add(
-            ListKind::Users,
-            self.users.iter().map(|p| p.id.clone()).collect(),
-        );
+        add(ListKind::Users, self.users.iter().map(|p| p.id.clone()).collect());
         add(
             ListKind::Groups,
             self.groups.iter().map(|p| p.0.id.clone()).collect(),
@@ -442,10 +424,7 @@ impl SampleSite {
         for k in ContentKind::ALL {
             add(
                 k.list(),
-                self.content[kind_index(k)]
-                    .iter()
-                    .map(|p| p.id.clone())
-                    .collect(),
+                self.content[kind_index(k)].iter().map(|p| p.id.clone()).collect(),
             );
         }
         add(
@@ -456,10 +435,7 @@ impl SampleSite {
             ListKind::CustomViews,
             self.custom_views.iter().map(|p| p.id.clone()).collect(),
         );
-        add(
-            ListKind::Tasks,
-            self.tasks.iter().map(|p| p.id.clone()).collect(),
-        );
+        add(ListKind::Tasks, self.tasks.iter().map(|p| p.id.clone()).collect());
         add(
             ListKind::VirtualConnections,
             self.vconns.iter().map(|p| p.id.clone()).collect(),

@@ -1,0 +1,238 @@
+//! Tableau Cloud's real behaviour, driven through the simulator's faults: the
+//! backup completes when it can, says exactly what failed when it can't, and a
+//! broken run never looks like a good backup.
+
+use crate::backup_local::multi_page_site;
+use crate::support::{self, assert_run_matches_site, only_run, read_json};
+use std::time::Duration;
+use tableau_sim::{DropMode, Faults, Sim, SimConfig};
+
+fn small_site(seed: u64) -> SimConfig {
+    SimConfig::generated(seed)
+        .workbooks(12)
+        .datasources(6)
+        .flows(3)
+        .users(15)
+        .groups(4)
+        .projects(5)
+        .content_sizes(100_000, 400_000)
+}
+
+async fn backup_ok(sim: &Sim, extra: &[&str]) -> tempfile::TempDir {
+    let dest = tempfile::tempdir().unwrap();
+    let out = support::backup(sim, dest.path().to_str().unwrap(), extra, &[]).await;
+    assert_eq!(
+        out.code,
+        0,
+        "the backup should complete despite the faults:\n{}",
+        out.all()
+    );
+    assert_run_matches_site(sim, &only_run(dest.path()), true);
+    dest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_storm_with_retry_after_is_waited_out() {
+    let sim = Sim::start(small_site(1).faults(Faults::default().rate_limit_burst(4).retry_after(1)))
+        .await
+        .unwrap();
+    backup_ok(&sim, &[]).await;
+    let log = sim.log();
+    assert_eq!(log.rate_limited.len(), 4, "{:?}", log.rate_limited);
+    for event in &log.rate_limited {
+        let waited = event.wait_before_retry().expect("a request followed the 429");
+        assert!(
+            waited >= Duration::from_millis(950),
+            "Retry-After: 1 must be honoured, waited {waited:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_without_retry_after_backs_off_and_completes() {
+    let sim = Sim::start(small_site(2).faults(Faults::default().rate_limit_every(5)))
+        .await
+        .unwrap();
+    backup_ok(&sim, &[]).await;
+    assert!(
+        sim.log().status(429) >= 5,
+        "the storm happened: {:?}",
+        sim.log().by_status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_error_bursts_are_retried() {
+    for status in [500, 502, 503] {
+        let sim = Sim::start(small_site(3).faults(Faults::default().server_errors(status, 3)))
+            .await
+            .unwrap();
+        backup_ok(&sim, &[]).await;
+        assert_eq!(sim.log().status(status), 3, "{status} burst");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_expiry_midway_signs_in_once_more() {
+    // Measure a clean run, then let the session die halfway through the next one.
+    let sim = Sim::start(small_site(4)).await.unwrap();
+    backup_ok(&sim, &[]).await;
+    let calls = sim.log().total_requests;
+    sim.reset_log();
+    sim.set_faults(Faults::default().session_expire_after_calls(calls / 2));
+    backup_ok(&sim, &[]).await;
+    let log = sim.log();
+    assert_eq!(log.sign_ins, 2, "exactly one re-sign-in: {:?}", log.by_endpoint);
+    assert!(log.status(401) >= 1, "a request saw the expired session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_download_is_restarted_cleanly() {
+    let sim =
+        Sim::start(small_site(5).faults(Faults::default().drop_after_bytes(60_000, DropMode::OncePerItem)))
+            .await
+            .unwrap();
+    backup_ok(&sim, &[]).await;
+    assert!(
+        sim.log().dropped_downloads >= 10,
+        "drops happened: {}",
+        sim.log().dropped_downloads
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_concurrency_limit_is_survived() {
+    let sim = Sim::start(small_site(6).faults(Faults::default().max_concurrent_downloads(2)))
+        .await
+        .unwrap();
+    backup_ok(&sim, &["--concurrency", "6"]).await;
+    assert!(sim.log().peak_concurrent_downloads <= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_that_404s_is_listed_in_failures_and_the_rest_is_kept() {
+    let site = small_site(7);
+    let sim = Sim::start(site).await.unwrap();
+    let victim = sim
+        .catalog()
+        .items
+        .iter()
+        .find(|i| i.kind == tableau_sim::ContentKind::Workbook)
+        .unwrap()
+        .clone();
+    sim.set_faults(Faults::default().missing_content(&[victim.id.as_str()], 0));
+    let dest = tempfile::tempdir().unwrap();
+    let out = support::backup(&sim, dest.path().to_str().unwrap(), &[], &[]).await;
+    assert_eq!(out.code, 3, "partial:\n{}", out.all());
+    assert!(
+        out.last_line().starts_with("backup PARTIAL"),
+        "{}",
+        out.last_line()
+    );
+    let run = only_run(dest.path());
+    let manifest = assert_run_matches_site(&sim, &run, true);
+    assert_eq!(manifest["status"], "partial");
+    let failures = manifest["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["id"], victim.id.as_str());
+    assert_eq!(failures[0]["kind"], "workbook");
+    assert!(
+        failures[0]["error"].as_str().unwrap().contains("404"),
+        "{failures:?}"
+    );
+    // The metadata still lists the workbook that could not be downloaded.
+    let wbs = read_json(&run.join("metadata_tableau/workbooks.json"));
+    assert!(wbs
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["id"] == victim.id.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inflated_total_available_ends_the_list_cleanly() {
+    let sim = Sim::start(multi_page_site(8).faults(Faults::default().inflate_total_available(9)))
+        .await
+        .unwrap();
+    backup_ok(&sim, &["--page-size", "7"]).await;
+    assert!(sim.log().status(400) >= 1, "400006 past the real end was seen");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_leaves_no_manifest_and_the_next_run_completes() {
+    // Slow enough that the kill lands mid-run.
+    let sim = Sim::start(small_site(9).faults(Faults::default().latency_ms(40)))
+        .await
+        .unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let url = sim.base_url();
+    let d = dest.path().to_str().unwrap();
+    let args = [
+        "backup",
+        "--server",
+        &url,
+        "--site",
+        sim.site_content_url(),
+        "--token-name",
+        sim.pat_name(),
+        "--dest",
+        d,
+        "--concurrency",
+        "1",
+    ];
+    let mut child = support::command(&args, &[("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into())])
+        .spawn()
+        .unwrap();
+    // Wait until the run has stored some content, then SIGKILL it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let stored = support::run_dirs(dest.path())
+            .first()
+            .map(|r| {
+                std::fs::read_dir(r.join("workbooks"))
+                    .map(|d| d.count())
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        if stored >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started storing content"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.start_kill().unwrap();
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+    let killed = only_run(dest.path());
+    assert!(
+        !killed.join("manifest.json").exists(),
+        "a killed run must not have a manifest"
+    );
+
+    let snaps = support::run(&["snapshots", d], &[]).await;
+    assert_eq!(snaps.code, 0, "{}", snaps.all());
+    let line = snaps
+        .stdout
+        .lines()
+        .find(|l| l.contains(killed.file_name().unwrap().to_str().unwrap()))
+        .unwrap();
+    assert!(line.contains("incomplete"), "{}", snaps.stdout);
+    let v = support::run(&["verify", d, killed.file_name().unwrap().to_str().unwrap()], &[]).await;
+    assert_eq!(v.code, 1, "verify refuses an incomplete run:\n{}", v.all());
+    assert!(v.stderr.contains("incomplete"), "{}", v.stderr);
+
+    // The next run works, and snapshots shows both.
+    sim.set_faults(Faults::default());
+    let out = support::backup(&sim, d, &[], &[]).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+    let snaps = support::run(&["snapshots", d], &[]).await;
+    assert!(
+        snaps.stdout.contains("incomplete") && snaps.stdout.contains("complete "),
+        "{}",
+        snaps.stdout
+    );
+}
