@@ -8,16 +8,21 @@ use tableau_sim::Sim;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_item_lands_in_the_bucket_and_verifies() {
     // One item larger than a multipart part, so both upload paths are used.
-    let sim = Sim::start(multi_page_site(5).big_items(1, 19 << 20))
-        .await
-        .unwrap();
+    let sim = Sim::start(
+        multi_page_site(5)
+            .site_content_url("s")
+            .max_name_chars(10)
+            .big_items(1, 19 << 20),
+    )
+    .await
+    .unwrap();
     let s3 = S3Server::start("backups").await;
-    let dest = "s3://backups/nightly/tableau";
+    let dest = "s3://backups/n";
     let out = support::backup(&sim, dest, &["--page-size", "7"], &s3.env()).await;
     assert_eq!(out.code, 0, "backup to S3 should be complete:\n{}", out.all());
     assert!(out.last_line().contains(dest), "{}", out.last_line());
 
-    let run = only_run(&s3.bucket_dir("backups").join("nightly/tableau"));
+    let run = only_run(&s3.bucket_dir("backups").join("n"));
     let manifest = assert_run_matches_site(&sim, &run, true);
     assert_eq!(manifest["status"], "complete");
     assert!(manifest["items"]
@@ -56,11 +61,16 @@ async fn wrong_s3_credentials_fail_clearly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_failing_midway_fails_the_run_without_a_manifest_or_open_uploads() {
-    let sim = Sim::start(multi_page_site(12).big_items(1, 96 << 20))
-        .await
-        .unwrap();
+    let sim = Sim::start(
+        multi_page_site(12)
+            .site_content_url("s")
+            .max_name_chars(10)
+            .big_items(1, 96 << 20),
+    )
+    .await
+    .unwrap();
     let mut s3 = S3Server::start("backups").await;
-    let dest = "s3://backups/nightly";
+    let dest = "s3://backups/n";
     let url = sim.base_url();
     let args = [
         "backup",

@@ -7,5 +7,7 @@ mod support;
 mod backup_local;
 mod backup_s3;
 mod bad_input;
+mod cli;
 mod reliability;
 mod sandbox;
+mod verify;

@@ -7,7 +7,7 @@ use crate::support::{self, assert_run_matches_site, only_run, read_json};
 use std::time::Duration;
 use tableau_sim::{DropMode, Faults, Sim, SimConfig};
 
-fn small_site(seed: u64) -> SimConfig {
+pub fn small_site(seed: u64) -> SimConfig {
     SimConfig::generated(seed)
         .workbooks(12)
         .datasources(6)

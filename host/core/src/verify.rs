@@ -66,7 +66,8 @@ pub async fn verify(store: &Store, run: Option<&str>) -> Result<Findings, Fatal>
                 }
             }
             Err(StoreError::NotFound(_)) => f.missing.push(entry.key.clone()),
-            Err(e) => return Err(Fatal::failed(format!("cannot read {key}: {e}"))),
+            // An object the store cannot serve whole is as bad as a corrupt one.
+            Err(e) => f.corrupt.push(format!("{}: unreadable: {e}", entry.key)),
         }
     }
     let listed = store

@@ -59,6 +59,13 @@ pub struct GenSpec {
     pub extract_refresh_tasks: usize,
     pub virtual_connections: usize,
     pub sizes: SizeSpec,
+    /// Cut every generated name (workbooks, data sources, flows, projects, users and their
+    /// full names, groups, views, custom views, virtual connections) to at most this many
+    /// characters (Unicode scalar values, not bytes: up to 4 bytes each). A cut name ends
+    /// in `~N`, so names stay unique where they are today. Values below 10 count as 10
+    /// (the built-in "All Users" and "default" are never cut). `None` (the default): the
+    /// realistic names, some over 200 characters.
+    pub max_name_chars: Option<usize>,
 }
 
 /// Content sizes: log-uniform between `min` and `max`; the first `big_items` workbooks and
@@ -103,6 +110,7 @@ impl Default for GenSpec {
             extract_refresh_tasks: 30,
             virtual_connections: 5,
             sizes: SizeSpec::default(),
+            max_name_chars: None,
         }
     }
 }
@@ -125,6 +133,7 @@ impl GenSpec {
             extract_refresh_tasks: 0,
             virtual_connections: 0,
             sizes: SizeSpec::default(),
+            max_name_chars: None,
         }
     }
 }
@@ -192,6 +201,12 @@ impl SimConfig {
 
     pub fn flows(self, n: usize) -> Self {
         self.with_gen(|g| g.flows = n)
+    }
+
+    /// Cut every generated name to at most `n` characters (see [`GenSpec::max_name_chars`]),
+    /// e.g. for stores that limit key lengths. Panics for the sample site.
+    pub fn max_name_chars(self, n: usize) -> Self {
+        self.with_gen(|g| g.max_name_chars = Some(n))
     }
 
     pub fn users(self, n: usize) -> Self {

@@ -187,6 +187,7 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiv
             continue;
         };
         let _ = stream.set_nodelay(true);
+        state.log.connection();
         let state = state.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {

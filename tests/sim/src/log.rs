@@ -26,6 +26,9 @@ pub struct RequestLog {
     pub peak_concurrent_downloads: usize,
     /// Every 429 sent, with the arrival of the next request after it.
     pub rate_limited: Vec<RateLimitEvent>,
+    /// TCP connections accepted (admin requests included): with keep-alive, far fewer
+    /// than `total_requests`.
+    pub connections: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -89,6 +92,7 @@ pub(crate) struct Recorder {
     pub active_downloads: AtomicUsize,
     peak_downloads: AtomicUsize,
     dropped: AtomicU64,
+    connections: AtomicU64,
 }
 
 #[derive(Default)]
@@ -108,6 +112,7 @@ impl Recorder {
             active_downloads: AtomicUsize::new(0),
             peak_downloads: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
         }
     }
 
@@ -181,6 +186,10 @@ impl Recorder {
         self.active_downloads.fetch_sub(1, Ordering::SeqCst);
     }
 
+    pub fn connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn dropped(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
     }
@@ -190,6 +199,7 @@ impl Recorder {
         log.bytes_sent = self.bytes_sent.load(Ordering::Relaxed);
         log.peak_concurrent_downloads = self.peak_downloads.load(Ordering::SeqCst);
         log.dropped_downloads = self.dropped.load(Ordering::Relaxed);
+        log.connections = self.connections.load(Ordering::Relaxed);
         log
     }
 
@@ -197,6 +207,7 @@ impl Recorder {
         *self.inner.lock().unwrap() = Inner::default();
         self.bytes_sent.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
+        self.connections.store(0, Ordering::Relaxed);
         self.peak_downloads
             .store(self.active_downloads.load(Ordering::SeqCst), Ordering::SeqCst);
     }

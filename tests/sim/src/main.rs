@@ -74,6 +74,11 @@ struct Cli {
     #[arg(long, help_heading = "Site size")]
     virtual_connections: Option<usize>,
 
+    /// Cut every generated name to at most N characters (a cut name ends in "~<n>", so
+    /// names stay unique) [default: no limit].
+    #[arg(long, value_name = "N", help_heading = "Site size")]
+    max_name_chars: Option<usize>,
+
     // ---- content sizes ----
     /// Smallest content file, e.g. 512, 4KiB; sizes are log-uniform between min and max
     /// [default: 512].
@@ -173,6 +178,9 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
              virtual_connections => g.virtual_connections, size_min => g.sizes.min,
              size_max => g.sizes.max, big_items => g.sizes.big_items,
              big_size => g.sizes.big_size);
+        if cli.max_name_chars.is_some() {
+            g.max_name_chars = cli.max_name_chars;
+        }
     } else if cli.workbooks.is_some() || cli.users.is_some() || cli.size_max.is_some() {
         anyhow::bail!("site size flags do not apply to --sample");
     }

@@ -40,7 +40,8 @@ async fn sample_site_serves_the_real_files() {
         assert_eq!(&body[..], expected, "{}", item.name);
         assert_eq!(len, expected.len().to_string());
         assert_eq!(body, sim.content(item.kind, &item.id, true));
-        assert!(disp.starts_with("attachment; filename=\""), "{disp}");
+        let prefix = format!("name=\"tableau_{}\"; filename=\"", item.kind.singular());
+        assert!(disp.starts_with(&prefix), "{disp}");
         assert!(disp.contains(&format!(".{}", item.ext)), "{disp}");
         if item.ext == "tds" {
             assert_eq!(ctype, "application/xml");
@@ -49,12 +50,13 @@ async fn sample_site_serves_the_real_files() {
             assert_eq!(ctype, "application/octet-stream");
         }
     }
-    // Non-ASCII name: RFC 5987 filename* next to an ASCII fallback.
+    // Non-ASCII name: percent-encoded in filename (as Tableau does) and RFC 5987 filename*.
     let wb = cat.items.iter().find(|i| i.name.contains('📈')).unwrap();
     let r = c.get(&format!("workbooks/{}/content", wb.id)).await;
+    let enc = "R%C3%A9gional%20%2F%20Sales%20%F0%9F%93%88.twbx";
     assert_eq!(
         header(&r, "content-disposition"),
-        "attachment; filename=\"R_gional / Sales _.twbx\"; filename*=UTF-8''R%C3%A9gional%20%2F%20Sales%20%F0%9F%93%88.twbx"
+        format!("name=\"tableau_workbook\"; filename=\"{enc}\"; filename*=UTF-8''{enc}")
     );
     // Unknown id: 404 with a tsResponse error.
     let (st, v) = c.get_json("workbooks/nope/content").await;

@@ -142,7 +142,7 @@ async fn single_request_round_trip_and_overwrite() {
     assert_eq!(r.headers()["content-type"], "application/xml");
     assert_eq!(
         r.headers()["content-disposition"],
-        "attachment; filename=\"Plain.twb\""
+        "name=\"tableau_workbook\"; filename=\"Plain.twb\""
     );
 }
 

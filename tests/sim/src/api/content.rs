@@ -42,28 +42,23 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
-/// `attachment; filename="Name.ext"`, plus `filename*=UTF-8''...` for non-ASCII names.
-pub(crate) fn disposition(name: &str, ext: &str) -> String {
+/// The download's `Content-Disposition`, shaped like Tableau's: `name="tableau_workbook";
+/// filename="Name.ext"` (Tableau's REST samples, TSC's test mocks, a Cloud flow download in
+/// TSC #1338; no `attachment`). A name that is not plain printable ASCII (non-ASCII, `"`,
+/// `\`, control characters) is sent percent-encoded (UTF-8) in `filename` (TSC #1395: a
+/// Japanese name came out of TSC as the hex of its UTF-8) and again as RFC 5987
+/// `filename*=UTF-8''...` (which newer servers send; TSC #1312), the one to decode.
+pub(crate) fn disposition(kind: ContentKind, name: &str, ext: &str) -> String {
     let file = format!("{name}.{ext}");
-    let fallback: String = file
+    let part = kind.singular();
+    let plain = file
         .chars()
-        .map(|c| match c {
-            '"' | '\\' => '_',
-            c if c.is_ascii() && !c.is_ascii_control() => c,
-            _ => '_',
-        })
-        .collect();
-    if fallback == file {
-        format!("attachment; filename=\"{file}\"")
-    } else if file.is_ascii() {
-        // Quotes or backslashes: escape them in the quoted string.
-        let quoted = file.replace('\\', "\\\\").replace('"', "\\\"");
-        format!("attachment; filename=\"{quoted}\"")
+        .all(|c| matches!(c, ' '..='~') && c != '"' && c != '\\');
+    if plain {
+        format!("name=\"tableau_{part}\"; filename=\"{file}\"")
     } else {
-        format!(
-            "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
-            utf8_percent_encode(&file, ATTR_CHAR)
-        )
+        let enc = utf8_percent_encode(&file, ATTR_CHAR);
+        format!("name=\"tableau_{part}\"; filename=\"{enc}\"; filename*=UTF-8''{enc}")
     }
 }
 
@@ -115,7 +110,7 @@ pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Optio
     let h = r.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(CONTENT_LENGTH, HeaderValue::from(len));
-    if let Ok(v) = HeaderValue::from_str(&disposition(&item.name, ext)) {
+    if let Ok(v) = HeaderValue::from_str(&disposition(kind, &item.name, ext)) {
         h.insert(CONTENT_DISPOSITION, v);
     }
     r.extensions_mut().insert(SelfCounting);
@@ -263,20 +258,25 @@ pub(crate) fn custom_view(state: &State, id: &str, fmt: Fmt) -> Resp {
 #[cfg(test)]
 mod tests {
     use super::disposition;
+    use crate::site::model::ContentKind;
 
     #[test]
     fn dispositions() {
         assert_eq!(
-            disposition("Superstore", "twbx"),
-            "attachment; filename=\"Superstore.twbx\""
+            disposition(ContentKind::Workbook, "Superstore", "twbx"),
+            "name=\"tableau_workbook\"; filename=\"Superstore.twbx\""
         );
         assert_eq!(
-            disposition("a \"b\"", "tds"),
-            "attachment; filename=\"a \\\"b\\\".tds\""
+            disposition(ContentKind::Flow, "Ops/Infra (v2), final", "tfl"),
+            "name=\"tableau_flow\"; filename=\"Ops/Infra (v2), final.tfl\""
         );
         assert_eq!(
-            disposition("Données", "twb"),
-            "attachment; filename=\"Donn_es.twb\"; filename*=UTF-8''Donn%C3%A9es.twb"
+            disposition(ContentKind::Datasource, "a \"b\"", "tds"),
+            "name=\"tableau_datasource\"; filename=\"a%20%22b%22.tds\"; filename*=UTF-8''a%20%22b%22.tds"
+        );
+        assert_eq!(
+            disposition(ContentKind::Workbook, "Données", "twb"),
+            "name=\"tableau_workbook\"; filename=\"Donn%C3%A9es.twb\"; filename*=UTF-8''Donn%C3%A9es.twb"
         );
     }
 }

@@ -121,6 +121,7 @@ impl GeneratedSite {
                     name = format!("{base} ({k})");
                     k += 1;
                 }
+                let name = names::fit(name, self.spec.max_name_chars, j);
                 let desc = if hj.is_multiple_of(4) {
                     String::new()
                 } else {
@@ -210,7 +211,11 @@ impl GeneratedSite {
     }
 
     fn view(&self, wb: usize, sheet: usize, wb_url: &str) -> ViewRef {
-        let name = names::VIEWS[sheet % names::VIEWS.len()].to_string();
+        let name = names::fit(
+            names::VIEWS[sheet % names::VIEWS.len()].to_string(),
+            self.spec.max_name_chars,
+            sheet,
+        );
         ViewRef {
             id: luid(self.seed, K_VIEW, (wb * 256 + sheet) as u64),
             content_url: format!("{wb_url}/sheets/{}", names::slug(&name)),
@@ -253,8 +258,8 @@ impl Source for GeneratedSite {
         if i == 0 {
             return User {
                 id: self.user_id(0),
-                name: self.owner_name.clone(),
-                full_name: "Backup Bot".to_string(),
+                name: names::fit(self.owner_name.clone(), self.spec.max_name_chars, 0),
+                full_name: names::cut("Backup Bot".to_string(), self.spec.max_name_chars),
                 email: self.owner_name.clone(),
                 site_role: "SiteAdministratorCreator",
                 auth_setting: "TableauIDWithMFA",
@@ -267,14 +272,15 @@ impl Source for GeneratedSite {
         }
         let (fd, fa) = names::FIRST[(hu % names::FIRST.len() as u64) as usize];
         let (ld, la) = names::LAST[((hu >> 8) % names::LAST.len() as u64) as usize];
-        let name = format!("{fa}.{la}{i}@example.com");
+        let email = format!("{fa}.{la}{i}@example.com");
+        let name = names::fit(email.clone(), self.spec.max_name_chars, i);
         let (language, locale) =
             [("en", ""), ("fr", "fr_FR"), ("ja", "ja_JP"), ("de", "de_DE")][((hu >> 40) % 4) as usize];
         User {
             id: self.user_id(i),
-            email: name.clone(),
+            email,
             name,
-            full_name: format!("{fd} {ld}"),
+            full_name: names::cut(format!("{fd} {ld}"), self.spec.max_name_chars),
             site_role: names::SITE_ROLES[((hu >> 16) % names::SITE_ROLES.len() as u64) as usize],
             auth_setting: if (hu >> 24).is_multiple_of(5) {
                 "SAML"
@@ -293,7 +299,11 @@ impl Source for GeneratedSite {
         let name = if i == 0 {
             "All Users".to_string()
         } else {
-            names::nth(names::GROUPS, (self.seed % 7) as usize, i - 1)
+            names::fit(
+                names::nth(names::GROUPS, (self.seed % 7) as usize, i - 1),
+                self.spec.max_name_chars,
+                i,
+            )
         };
         Group {
             id: luid(self.seed, K_GROUP, i as u64),
@@ -335,7 +345,11 @@ impl Source for GeneratedSite {
         let hc = self.hh(code, i, 1);
         // Unique within a project (k differs), repeated across projects.
         let shift = (self.hh(K_PROJECT, p, code as u64) % names::CONTENT.len() as u64) as usize;
-        let name = names::nth(names::CONTENT, 0, k + shift);
+        let name = names::fit(
+            names::nth(names::CONTENT, 0, k + shift),
+            self.spec.max_name_chars,
+            i,
+        );
         let content_url = format!("{}_{i}", names::slug(&name));
         let big = kind != ContentKind::Flow && i < self.spec.sizes.big_items;
         let size = if big {
@@ -464,7 +478,11 @@ impl Source for GeneratedSite {
         let (created_at, updated_at) = self.times(K_CUSTOM_VIEW, i);
         CustomView {
             id: luid(self.seed, K_CUSTOM_VIEW, i as u64),
-            name: format!("{} — {}", view.name, names::nth(names::TAGS, 0, i)),
+            name: names::fit(
+                format!("{} — {}", view.name, names::nth(names::TAGS, 0, i)),
+                self.spec.max_name_chars,
+                i,
+            ),
             created_at,
             last_accessed_at: updated_at.clone(),
             updated_at,
@@ -505,7 +523,7 @@ impl Source for GeneratedSite {
         );
         VirtualConnection {
             id: luid(self.seed, K_VCONN, i as u64),
-            name: names::nth(names::VCONNS, 0, i),
+            name: names::fit(names::nth(names::VCONNS, 0, i), self.spec.max_name_chars, i),
             created_at,
             updated_at,
             has_extracts: (hv >> 8).is_multiple_of(4),

@@ -206,6 +206,35 @@ pub fn nth(pool: &[&str], offset: usize, n: usize) -> String {
     }
 }
 
+/// Shortest name limit honoured by [`fit`]: room for a few characters and the tag, and
+/// the built-in names ("All Users", "default") always fit.
+pub const MIN_NAME_CHARS: usize = 10;
+
+/// `name` cut to at most `max` characters (`None`: unchanged). A name that has to be cut
+/// keeps its first characters and ends in `~tag`; `tag` is unique where the name must
+/// be, and no pool name contains `~`, so cut names stay unique and never equal an uncut
+/// one. `max` below [`MIN_NAME_CHARS`] counts as [`MIN_NAME_CHARS`].
+pub fn fit(name: String, max: Option<usize>, tag: usize) -> String {
+    let Some(max) = max.map(|m| m.max(MIN_NAME_CHARS)) else {
+        return name;
+    };
+    if name.chars().count() <= max {
+        return name;
+    }
+    let tag = format!("~{tag}");
+    let keep = max.saturating_sub(tag.len());
+    let prefix: String = name.chars().take(keep).collect();
+    format!("{}{tag}", prefix.trim_end())
+}
+
+/// `s` cut to at most `max` characters (for names that need not be unique).
+pub fn cut(s: String, max: Option<usize>) -> String {
+    match max.map(|m| m.max(MIN_NAME_CHARS)) {
+        Some(m) if s.chars().count() > m => s.chars().take(m).collect::<String>().trim_end().to_string(),
+        _ => s,
+    }
+}
+
 /// An ASCII slug for `contentUrl`.
 pub fn slug(name: &str) -> String {
     let s: String = name
