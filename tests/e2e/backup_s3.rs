@@ -91,6 +91,13 @@ async fn the_store_failing_midway_fails_the_run_without_a_manifest_or_open_uploa
     // seconds later, after the run has failed, so its aborts can land.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while s3.open_multipart_uploads() == 0 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().await.unwrap();
+            panic!(
+                "the run ended before its multipart upload:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         assert!(
             std::time::Instant::now() < deadline,
             "no multipart upload started"

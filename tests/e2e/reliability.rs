@@ -236,3 +236,79 @@ async fn a_killed_run_leaves_no_manifest_and_the_next_run_completes() {
         snaps.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_stalled_past_the_between_bytes_timeout_fails_that_item_only() {
+    let sim = Sim::start(small_site(13)).await.unwrap();
+    let victim = sim
+        .catalog()
+        .items
+        .iter()
+        .find(|i| i.kind == tableau_sim::ContentKind::Datasource)
+        .unwrap()
+        .clone();
+    sim.set_faults(Faults::default().stall_content(&[victim.id.as_str()], 10_000, 120.0));
+    let dest = tempfile::tempdir().unwrap();
+    let d = dest.path().to_str().unwrap();
+    let out = support::backup(&sim, d, &["--between-bytes-timeout", "1"], &[]).await;
+    assert_eq!(out.code, 3, "partial:\n{}", out.all());
+    let run = only_run(dest.path());
+    let manifest = read_json(&run.join("manifest.json"));
+    let failures = manifest["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["id"], victim.id.as_str());
+    let error = failures[0]["error"].as_str().unwrap().to_lowercase();
+    assert!(
+        error.contains("timeout") || error.contains("timed out"),
+        "{error}"
+    );
+    // Everything else is there, byte for byte, and no partial file of the victim.
+    let items = manifest["items"].as_array().unwrap();
+    assert_eq!(items.len(), sim.catalog().items.len() - 1);
+    assert!(std::fs::read_dir(run.join("published_data_sources"))
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().starts_with(&victim.id)));
+    assert!(
+        sim.log().stalled_downloads >= 2,
+        "the stalled download was retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_from_the_network_are_clear_failures_never_empty_files() {
+    use tableau_sim::BadBody;
+    for kind in [
+        BadBody::TruncatedJson,
+        BadBody::Html,
+        BadBody::Malformed,
+        BadBody::Huge,
+    ] {
+        let sim = Sim::start(small_site(14).faults(Faults::default().bad_body(&["GET groups"], kind)))
+            .await
+            .unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        let out = support::backup(&sim, dest.path().to_str().unwrap(), &[], &[]).await;
+        assert_eq!(out.code, 3, "{kind:?}: partial, not a crash:\n{}", out.all());
+        assert!(!out.stderr.contains("panicked"), "{kind:?}: {}", out.stderr);
+        let run = only_run(dest.path());
+        let manifest = read_json(&run.join("manifest.json"));
+        let failures = manifest["failures"].as_array().unwrap();
+        let groups = failures
+            .iter()
+            .find(|f| f["kind"] == "groups")
+            .unwrap_or_else(|| panic!("{kind:?}: {failures:?}"));
+        let error = groups["error"].as_str().unwrap();
+        assert!(
+            error.contains("groups"),
+            "{kind:?}: the error names the endpoint: {error}"
+        );
+        assert!(
+            !run.join("metadata_tableau/groups.json").exists(),
+            "{kind:?}: no empty or broken groups.json"
+        );
+        // The other lists are intact.
+        let users = read_json(&run.join("metadata_tableau/users.json"));
+        assert_eq!(users.as_array().unwrap().len(), sim.catalog().counts.users);
+    }
+}

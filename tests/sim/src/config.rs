@@ -361,6 +361,29 @@ mod tests {
         assert_eq!(g.sizes.max, 2 << 20);
         assert_eq!(cfg.faults.latency_ms, 5);
         assert_eq!(cfg.faults.rate_limit_every, Some(3));
+        assert_eq!(cfg.faults.huge_body_bytes, crate::faults::DEFAULT_HUGE_BODY_BYTES);
         assert!(SimConfig::from_toml_str("bogus = 1").is_err());
+        let cfg = SimConfig::from_toml_str(
+            r#"
+            [faults]
+            stall_content_ids = ["a", "b"]
+            stall_after_bytes = "64KiB"
+            stall_secs = 2.5
+            bad_body_endpoints = ["GET users"]
+            bad_body = "huge"
+            bad_body_times = 3
+            huge_body_bytes = "1GiB"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.faults,
+            Faults::default()
+                .stall_content(&["a", "b"], 64 << 10, 2.5)
+                .bad_body(&["GET users"], crate::faults::BadBody::Huge)
+                .bad_body_times(3)
+                .huge_body_bytes(1 << 30)
+        );
+        assert!(SimConfig::from_toml_str("[faults]\nbad_body = \"nope\"").is_err());
     }
 }

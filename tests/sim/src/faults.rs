@@ -1,6 +1,8 @@
 //! Fault knobs (switchable per run and at runtime) and their per-run counters.
 
 use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -9,8 +11,11 @@ use serde::{Deserialize, Serialize};
 /// Tableau Cloud's limit on concurrent long-running requests (downloads) per site.
 pub const CLOUD_MAX_CONCURRENT_DOWNLOADS: usize = 20;
 
+/// Default of [`Faults::huge_body_bytes`]: 200 MiB.
+pub const DEFAULT_HUGE_BODY_BYTES: u64 = 200 << 20;
+
 /// All fault knobs; `Default` injects nothing. Setting faults resets their counters.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// Answer every Nth API request (that `only_endpoints` matches) with 429.
@@ -48,6 +53,116 @@ pub struct Faults {
     pub missing_content_count: usize,
     /// Added to every `totalAvailable`; the page past the real end is then 400006.
     pub inflate_total_available: u64,
+    /// Content items whose downloads stall: headers and the first `stall_after_bytes` body
+    /// bytes, then nothing for `stall_secs`, then the rest (if the client is still there).
+    /// Every download of them stalls (retries too), with or without the extract.
+    pub stall_content_ids: Vec<String>,
+    /// Body bytes sent before the stall. An item this big or smaller stalls before its
+    /// last byte (an empty one never stalls).
+    #[serde(with = "crate::util::size_serde")]
+    pub stall_after_bytes: u64,
+    /// Length of the stall in seconds (0 or less: no stall).
+    pub stall_secs: f64,
+    /// Replace the body of successful (2xx) responses to endpoints whose name contains one
+    /// of these strings (e.g. "GET users"; "" matches every endpoint) with `bad_body`.
+    /// Empty means off. Content downloads (`{workbooks,datasources,flows}/{id}/content`) are
+    /// never affected; their faults are the download ones.
+    pub bad_body_endpoints: Vec<String>,
+    /// What the bad body looks like.
+    pub bad_body: BadBody,
+    /// Only the first N such responses get a bad body; `None`: every one (retries too).
+    pub bad_body_times: Option<u64>,
+    /// Size of the padding after the opening of a [`BadBody::Huge`] body (streamed, never
+    /// held in memory) [default: 200 MiB].
+    #[serde(with = "crate::util::size_serde")]
+    pub huge_body_bytes: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            rate_limit_every: None,
+            rate_limit_burst: 0,
+            retry_after_secs: None,
+            max_concurrent_downloads: None,
+            server_error_status: 0,
+            server_error_burst: 0,
+            server_error_every: None,
+            only_endpoints: Vec::new(),
+            session_expire_after_calls: None,
+            session_ttl_secs: None,
+            drop_after_bytes: None,
+            drop_mode: DropMode::default(),
+            slow_body_bytes_per_sec: None,
+            latency_ms: 0,
+            missing_content_ids: Vec::new(),
+            missing_content_count: 0,
+            inflate_total_available: 0,
+            stall_content_ids: Vec::new(),
+            stall_after_bytes: 0,
+            stall_secs: 0.0,
+            bad_body_endpoints: Vec::new(),
+            bad_body: BadBody::default(),
+            bad_body_times: None,
+            huge_body_bytes: DEFAULT_HUGE_BODY_BYTES,
+        }
+    }
+}
+
+/// A broken body sent (with a 2xx status) where the client expects a JSON or XML
+/// `tsResponse`. JSON or XML follows the request's `Accept`, like real responses.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BadBody {
+    /// The real body cut in half (`Content-Length` is the cut length): unclosed JSON/XML.
+    #[default]
+    TruncatedJson,
+    /// `Content-Type: text/html` and an HTML sign-in page, like a proxy or SSO portal
+    /// answering in Tableau's place.
+    Html,
+    /// The JSON (or XML) content type with a body that breaks off into garbage:
+    /// `{"users": {"user": [ {"id": ` ... (XML: `<users><user id="` ...).
+    Malformed,
+    /// The JSON (or XML) content type with a syntactically valid opening
+    /// (`{"pagination":...,"users":{"user":[`) followed by `huge_body_bytes` of padding
+    /// objects, never closed; `Content-Length` is the full size.
+    Huge,
+}
+
+impl BadBody {
+    pub const ALL: [BadBody; 4] = [Self::TruncatedJson, Self::Html, Self::Malformed, Self::Huge];
+
+    /// The name used in JSON, TOML and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TruncatedJson => "truncated_json",
+            Self::Html => "html",
+            Self::Malformed => "malformed",
+            Self::Huge => "huge",
+        }
+    }
+}
+
+impl fmt::Display for BadBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for BadBody {
+    type Err = String;
+
+    /// `truncated_json` (or `truncated-json`, `truncated`), `html`, `malformed`, `huge`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase().replace('-', "_");
+        if t == "truncated" {
+            return Ok(Self::TruncatedJson);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == t)
+            .ok_or_else(|| format!("unknown bad body {s:?} (truncated_json, html, malformed, huge)"))
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -126,6 +241,42 @@ impl Faults {
         self.inflate_total_available = extra;
         self
     }
+
+    /// Downloads of these items send their headers and first `after_bytes` body bytes, then
+    /// nothing for `secs` seconds, then the rest (every download of them, retries too).
+    pub fn stall_content(mut self, ids: &[&str], after_bytes: u64, secs: f64) -> Self {
+        self.stall_content_ids = ids.iter().map(|s| s.to_string()).collect();
+        self.stall_after_bytes = after_bytes;
+        self.stall_secs = secs;
+        self
+    }
+
+    /// Successful responses to endpoints whose name contains one of `endpoints` get a
+    /// `kind` body instead of their JSON/XML (every time, unless [`Faults::bad_body_times`]).
+    pub fn bad_body(mut self, endpoints: &[&str], kind: BadBody) -> Self {
+        self.bad_body_endpoints = endpoints.iter().map(|s| s.to_string()).collect();
+        self.bad_body = kind;
+        self
+    }
+
+    /// Only the first `n` matching responses get the bad body.
+    pub fn bad_body_times(mut self, n: u64) -> Self {
+        self.bad_body_times = Some(n);
+        self
+    }
+
+    /// Padding bytes of a [`BadBody::Huge`] body (default 200 MiB).
+    pub fn huge_body_bytes(mut self, n: u64) -> Self {
+        self.huge_body_bytes = n;
+        self
+    }
+}
+
+/// Whether a content download endpoint (never given a bad body).
+fn is_download(endpoint: &str) -> bool {
+    ["workbooks", "datasources", "flows"]
+        .iter()
+        .any(|k| endpoint == format!("GET {k}/{{id}}/content"))
 }
 
 /// A fault decided for one request before it is handled.
@@ -147,6 +298,7 @@ struct Inner {
     error_burst_left: u64,
     dropped: HashSet<(String, bool)>,
     missing: HashSet<String>,
+    bad_bodies_sent: u64,
 }
 
 impl FaultState {
@@ -159,6 +311,7 @@ impl FaultState {
                 error_burst_left: 0,
                 dropped: HashSet::new(),
                 missing: HashSet::new(),
+                bad_bodies_sent: 0,
             }),
         }
     }
@@ -171,6 +324,7 @@ impl FaultState {
         g.error_burst_left = f.server_error_burst;
         g.dropped.clear();
         g.missing = missing;
+        g.bad_bodies_sent = 0;
         g.faults = f;
     }
 
@@ -229,6 +383,44 @@ impl FaultState {
             DropMode::Always => Some(at),
             DropMode::OncePerItem => g.dropped.insert((id.to_string(), include_extract)).then_some(at),
         }
+    }
+
+    /// Where and how long this download stalls, if it does (`len`: its body length).
+    pub fn stall_point(&self, id: &str, len: u64) -> Option<(u64, Duration)> {
+        let g = self.inner.lock().unwrap();
+        let f = &g.faults;
+        if len == 0
+            || f.stall_secs.is_nan()
+            || f.stall_secs <= 0.0
+            || !f.stall_content_ids.iter().any(|s| s == id)
+        {
+            return None;
+        }
+        let secs = Duration::try_from_secs_f64(f.stall_secs).unwrap_or(Duration::MAX);
+        Some((f.stall_after_bytes.min(len - 1), secs))
+    }
+
+    /// Whether a request to `endpoint` is one `bad_body_endpoints` names (downloads never
+    /// are). Does not count.
+    pub fn bad_body_matches(&self, endpoint: &str) -> bool {
+        let g = self.inner.lock().unwrap();
+        !g.faults.bad_body_endpoints.is_empty()
+            && !is_download(endpoint)
+            && g.faults
+                .bad_body_endpoints
+                .iter()
+                .any(|e| endpoint.contains(e.as_str()))
+    }
+
+    /// Take a bad body for a matching response: `(kind, huge_body_bytes)`, or `None` once
+    /// `bad_body_times` are used up.
+    pub fn take_bad_body(&self) -> Option<(BadBody, u64)> {
+        let mut g = self.inner.lock().unwrap();
+        if g.faults.bad_body_times.is_some_and(|n| g.bad_bodies_sent >= n) {
+            return None;
+        }
+        g.bad_bodies_sent += 1;
+        Some((g.faults.bad_body, g.faults.huge_body_bytes))
     }
 
     pub fn retry_after(&self) -> Option<u64> {
@@ -312,5 +504,65 @@ mod tests {
         );
         assert_eq!(s.drop_point("a", true), Some(10));
         assert_eq!(s.drop_point("a", true), Some(10));
+    }
+
+    #[test]
+    fn stall_points() {
+        let s = FaultState::new();
+        assert_eq!(s.stall_point("a", 100), None);
+        s.set(Faults::default().stall_content(&["a"], 10, 1.5), HashSet::new());
+        assert_eq!(s.stall_point("a", 100), Some((10, Duration::from_millis(1500))));
+        assert_eq!(s.stall_point("a", 100), Some((10, Duration::from_millis(1500))));
+        assert_eq!(s.stall_point("b", 100), None);
+        // Before the last byte of a small item; never for an empty one.
+        assert_eq!(s.stall_point("a", 5), Some((4, Duration::from_millis(1500))));
+        assert_eq!(s.stall_point("a", 0), None);
+        s.set(Faults::default().stall_content(&["a"], 10, 0.0), HashSet::new());
+        assert_eq!(s.stall_point("a", 100), None);
+    }
+
+    #[test]
+    fn bad_body_matching_and_times() {
+        let s = FaultState::new();
+        assert!(!s.bad_body_matches("GET users"));
+        s.set(
+            Faults::default()
+                .bad_body(&["GET users", "GET workbooks"], BadBody::Html)
+                .bad_body_times(2),
+            HashSet::new(),
+        );
+        assert!(s.bad_body_matches("GET users"));
+        assert!(!s.bad_body_matches("GET groups/{id}/users"));
+        assert!(s.bad_body_matches("GET workbooks/{id}"));
+        assert!(!s.bad_body_matches("GET workbooks/{id}/content"));
+        assert_eq!(s.take_bad_body(), Some((BadBody::Html, DEFAULT_HUGE_BODY_BYTES)));
+        assert_eq!(s.take_bad_body(), Some((BadBody::Html, DEFAULT_HUGE_BODY_BYTES)));
+        assert_eq!(s.take_bad_body(), None);
+        s.set(
+            Faults::default()
+                .bad_body(&[""], BadBody::Huge)
+                .huge_body_bytes(7),
+            HashSet::new(),
+        );
+        assert!(s.bad_body_matches("POST auth/signin"));
+        assert!(!s.bad_body_matches("GET flows/{id}/content"));
+        assert!(s.bad_body_matches("GET customviews/{id}/content"));
+        for _ in 0..5 {
+            assert_eq!(s.take_bad_body(), Some((BadBody::Huge, 7)));
+        }
+    }
+
+    #[test]
+    fn bad_body_names() {
+        for b in BadBody::ALL {
+            assert_eq!(b.to_string().parse::<BadBody>(), Ok(b));
+            assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{b}\""));
+        }
+        assert_eq!("truncated-json".parse(), Ok(BadBody::TruncatedJson));
+        assert_eq!("Truncated".parse(), Ok(BadBody::TruncatedJson));
+        assert!("nope".parse::<BadBody>().is_err());
+        let f: Faults = serde_json::from_str("{}").unwrap();
+        assert_eq!(f, Faults::default());
+        assert_eq!(f.huge_body_bytes, 200 << 20);
     }
 }

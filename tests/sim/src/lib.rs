@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{GenSpec, SimConfig, SiteSpec, SizeSpec, MAX_SINGLE_PUBLISH};
-pub use faults::{DropMode, Faults, CLOUD_MAX_CONCURRENT_DOWNLOADS};
+pub use faults::{BadBody, DropMode, Faults, CLOUD_MAX_CONCURRENT_DOWNLOADS, DEFAULT_HUGE_BODY_BYTES};
 pub use log::{RateLimitEvent, RequestLog};
 pub use site::content::ContentReader;
 pub use site::model::ContentKind;

@@ -22,6 +22,10 @@ pub struct RequestLog {
     pub sign_ins: u64,
     /// Content downloads cut short by the drop fault.
     pub dropped_downloads: u64,
+    /// Content downloads that stalled (the stall fault), whether or not the client waited.
+    pub stalled_downloads: u64,
+    /// Responses whose body the bad-body fault replaced.
+    pub bad_bodies: u64,
     /// Highest number of content downloads streaming at once.
     pub peak_concurrent_downloads: usize,
     /// Every 429 sent, with the arrival of the next request after it.
@@ -92,6 +96,8 @@ pub(crate) struct Recorder {
     pub active_downloads: AtomicUsize,
     peak_downloads: AtomicUsize,
     dropped: AtomicU64,
+    stalled: AtomicU64,
+    bad_bodies: AtomicU64,
     connections: AtomicU64,
 }
 
@@ -112,6 +118,8 @@ impl Recorder {
             active_downloads: AtomicUsize::new(0),
             peak_downloads: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
+            stalled: AtomicU64::new(0),
+            bad_bodies: AtomicU64::new(0),
             connections: AtomicU64::new(0),
         }
     }
@@ -194,11 +202,21 @@ impl Recorder {
         self.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn stalled(&self) {
+        self.stalled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn bad_body(&self) {
+        self.bad_bodies.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> RequestLog {
         let mut log = self.inner.lock().unwrap().log.clone();
         log.bytes_sent = self.bytes_sent.load(Ordering::Relaxed);
         log.peak_concurrent_downloads = self.peak_downloads.load(Ordering::SeqCst);
         log.dropped_downloads = self.dropped.load(Ordering::Relaxed);
+        log.stalled_downloads = self.stalled.load(Ordering::Relaxed);
+        log.bad_bodies = self.bad_bodies.load(Ordering::Relaxed);
         log.connections = self.connections.load(Ordering::Relaxed);
         log
     }
@@ -207,6 +225,8 @@ impl Recorder {
         *self.inner.lock().unwrap() = Inner::default();
         self.bytes_sent.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
+        self.stalled.store(0, Ordering::Relaxed);
+        self.bad_bodies.store(0, Ordering::Relaxed);
         self.connections.store(0, Ordering::Relaxed);
         self.peak_downloads
             .store(self.active_downloads.load(Ordering::SeqCst), Ordering::SeqCst);

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Parser;
-use tableau_sim::{parse_size, DropMode, SimConfig, SiteSpec};
+use tableau_sim::{parse_size, BadBody, DropMode, SimConfig, SiteSpec};
 
 /// A Tableau Cloud site simulator speaking the REST API (3.x) on 127.0.0.1.
 ///
@@ -147,6 +147,34 @@ struct Cli {
     /// Add this to every totalAvailable (the page past the real end is then 400006).
     #[arg(long, help_heading = "Faults")]
     inflate_total: Option<u64>,
+    /// Content ids whose downloads stall (comma-separated): headers and --stall-after-bytes
+    /// body bytes, then nothing for --stall-secs, then the rest. Every download of them.
+    #[arg(long, value_delimiter = ',', help_heading = "Faults")]
+    stall_ids: Vec<String>,
+    /// With --stall-ids: body bytes sent before the stall, e.g. 64KiB (a smaller item stalls
+    /// before its last byte) [default: 0].
+    #[arg(long, value_parser = parse_size, help_heading = "Faults")]
+    stall_after_bytes: Option<u64>,
+    /// With --stall-ids: length of the stall in seconds (required with --stall-ids).
+    #[arg(long, help_heading = "Faults")]
+    stall_secs: Option<f64>,
+    /// Give successful responses to endpoints whose name contains one of these
+    /// (comma-separated, e.g. "GET users,GET workbooks") a --bad-body instead of their
+    /// JSON/XML. Content downloads are never affected.
+    #[arg(long, value_delimiter = ',', help_heading = "Faults")]
+    bad_body_endpoints: Vec<String>,
+    /// With --bad-body-endpoints: truncated_json (the real body cut in half, XML for XML
+    /// clients), html (a 200 HTML sign-in page), malformed (JSON/XML breaking off into
+    /// garbage), huge (a valid opening, then --huge-body-bytes of padding, never closed)
+    /// [default: truncated_json].
+    #[arg(long, value_name = "KIND", help_heading = "Faults")]
+    bad_body: Option<BadBody>,
+    /// With --bad-body-endpoints: only the first N matching responses [default: all].
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    bad_body_times: Option<u64>,
+    /// Padding of a --bad-body huge body, e.g. 1GiB (streamed) [default: 200MiB].
+    #[arg(long, value_parser = parse_size, help_heading = "Faults")]
+    huge_body_bytes: Option<u64>,
 }
 
 fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
@@ -188,7 +216,9 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
     set!(latency_ms => f.latency_ms, rate_limit_burst => f.rate_limit_burst,
          server_error_burst => f.server_error_burst,
          server_error_status => f.server_error_status,
-         missing_count => f.missing_content_count, inflate_total => f.inflate_total_available);
+         missing_count => f.missing_content_count, inflate_total => f.inflate_total_available,
+         stall_after_bytes => f.stall_after_bytes, stall_secs => f.stall_secs,
+         bad_body => f.bad_body, huge_body_bytes => f.huge_body_bytes);
     macro_rules! set_opt {
         ($($field:ident => $target:expr),* $(,)?) => {
             $(if cli.$field.is_some() { $target = cli.$field; })*
@@ -199,7 +229,7 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
              server_error_every => f.server_error_every,
              session_expire_calls => f.session_expire_after_calls,
              session_ttl_secs => f.session_ttl_secs, drop_after_bytes => f.drop_after_bytes,
-             slow_body => f.slow_body_bytes_per_sec);
+             slow_body => f.slow_body_bytes_per_sec, bad_body_times => f.bad_body_times);
     if cli.drop_always {
         f.drop_mode = DropMode::Always;
     }
@@ -208,6 +238,19 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
     }
     if !cli.missing_ids.is_empty() {
         f.missing_content_ids = cli.missing_ids.clone();
+    }
+    if !cli.stall_ids.is_empty() {
+        f.stall_content_ids = cli.stall_ids.clone();
+    }
+    if !cli.bad_body_endpoints.is_empty() {
+        f.bad_body_endpoints = cli.bad_body_endpoints.clone();
+    }
+    let stalls = f.stall_secs > 0.0;
+    if !f.stall_content_ids.is_empty() && !stalls {
+        anyhow::bail!("--stall-ids needs --stall-secs (more than 0)");
+    }
+    if (cli.bad_body.is_some() || cli.bad_body_times.is_some()) && f.bad_body_endpoints.is_empty() {
+        anyhow::bail!("--bad-body and --bad-body-times need --bad-body-endpoints");
     }
     Ok(cfg)
 }

@@ -105,3 +105,72 @@ async fn binary_with_flags_and_config_file() {
         .unwrap();
     assert_eq!(faults["rate_limit_every"], 2);
 }
+
+#[tokio::test]
+async fn stall_and_bad_body_flags() {
+    let (_p, url) = start(&[
+        "--workbooks",
+        "3",
+        "--stall-ids",
+        "a,b",
+        "--stall-after-bytes",
+        "1KiB",
+        "--stall-secs",
+        "2.5",
+        "--bad-body-endpoints",
+        "GET users,GET groups",
+        "--bad-body",
+        "huge",
+        "--bad-body-times",
+        "4",
+        "--huge-body-bytes",
+        "5MiB",
+    ]);
+    let f: serde_json::Value = reqwest::get(format!("{url}/_sim/faults"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(f["stall_content_ids"], serde_json::json!(["a", "b"]));
+    assert_eq!(f["stall_after_bytes"], 1024);
+    assert_eq!(f["stall_secs"], 2.5);
+    assert_eq!(
+        f["bad_body_endpoints"],
+        serde_json::json!(["GET users", "GET groups"])
+    );
+    assert_eq!(f["bad_body"], "huge");
+    assert_eq!(f["bad_body_times"], 4);
+    assert_eq!(f["huge_body_bytes"], 5 << 20);
+
+    let help = Command::new(env!("CARGO_BIN_EXE_tableau-sim"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for flag in [
+        "--stall-ids",
+        "--stall-after-bytes",
+        "--stall-secs",
+        "--bad-body-endpoints",
+        "--bad-body <KIND>",
+        "--bad-body-times",
+        "--huge-body-bytes",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+    // Incomplete combinations are refused.
+    for args in [
+        &["--stall-ids", "a"][..],
+        &["--bad-body", "html"][..],
+        &["--bad-body-endpoints", "GET users", "--bad-body", "nope"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tableau-sim"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} accepted");
+    }
+}

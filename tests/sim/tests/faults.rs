@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use tableau_sim::{ContentKind, DropMode, Faults, Sim, SimConfig};
+use tableau_sim::{BadBody, ContentKind, DropMode, Faults, Sim, SimConfig};
 
 async fn small_site(min: u64, max: u64) -> Sim {
     Sim::start(
@@ -307,4 +307,268 @@ async fn admin_endpoint() {
     let r = h.post(admin("sessions/expire")).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(c.get("workbooks").await.status(), 401);
+}
+
+fn workbooks(sim: &Sim) -> Vec<String> {
+    sim.catalog()
+        .of_kind(ContentKind::Workbook)
+        .map(|i| i.id.clone())
+        .collect()
+}
+
+/// Read a body chunk by chunk: the bytes received and the error that ended it, if any.
+async fn read_all(mut r: reqwest::Response) -> (Vec<u8>, Option<reqwest::Error>) {
+    let mut got = Vec::new();
+    loop {
+        match r.chunk().await {
+            Ok(Some(b)) => got.extend_from_slice(&b),
+            Ok(None) => return (got, None),
+            Err(e) => return (got, Some(e)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn stalled_download_trips_a_read_timeout_for_that_item_only() {
+    let sim = small_site(100_000, 100_000).await;
+    let c = sign_in(&sim).await;
+    let ids = workbooks(&sim);
+    sim.set_faults(Faults::default().stall_content(&[&ids[0]], 10_000, 3.0));
+    // A client with a between-bytes (read) timeout.
+    let timed = reqwest::Client::builder()
+        .read_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let get = |id: &str| {
+        timed
+            .get(c.url(&format!("workbooks/{id}/content")))
+            .header("X-Tableau-Auth", &c.token)
+            .send()
+    };
+    let t = Instant::now();
+    let r = get(&ids[0]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-length"], "100000");
+    let (got, err) = read_all(r).await;
+    let err = err.expect("the stalled body must time out");
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(got, sim.content(ContentKind::Workbook, &ids[0], true)[..10_000]);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    // Every other item downloads normally through the same client, meanwhile.
+    for id in &ids[1..4] {
+        let (got, err) = read_all(get(id).await.unwrap()).await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(got, sim.content(ContentKind::Workbook, id, true));
+    }
+    // The stall happens on every download of the item (retries too).
+    let (_, err) = read_all(get(&ids[0]).await.unwrap()).await;
+    assert!(err.is_some_and(|e| e.is_timeout()));
+    assert_eq!(sim.log().stalled_downloads, 2);
+
+    // A patient client gets everything after the stall.
+    sim.set_faults(Faults::default().stall_content(&[&ids[0]], 10_000, 0.6));
+    let t = Instant::now();
+    let body = c
+        .get(&format!("workbooks/{}/content", ids[0]))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(600), "{:?}", t.elapsed());
+    assert_eq!(body, sim.content(ContentKind::Workbook, &ids[0], true));
+
+    // Stalling right after the headers: they arrive at once, the body after the stall.
+    sim.set_faults(Faults::default().stall_content(&[&ids[1]], 0, 1.5));
+    let t = Instant::now();
+    let r = c.get(&format!("workbooks/{}/content", ids[1])).await;
+    assert_eq!(r.status(), 200);
+    assert!(t.elapsed() < Duration::from_millis(1200), "{:?}", t.elapsed());
+    assert_eq!(r.bytes().await.unwrap().len(), 100_000);
+    assert!(t.elapsed() >= Duration::from_millis(1500));
+
+    // An item no bigger than stall_after_bytes stalls before its last byte.
+    sim.set_faults(Faults::default().stall_content(&[&ids[2]], 10 << 20, 0.4));
+    let t = Instant::now();
+    let (got, err) = read_all(c.get(&format!("workbooks/{}/content", ids[2])).await).await;
+    assert!(err.is_none());
+    assert_eq!(got.len(), 100_000);
+    assert!(t.elapsed() >= Duration::from_millis(400));
+    assert_eq!(sim.log().stalled_downloads, 5);
+}
+
+/// `(status, content type, body)` of a GET with this Accept.
+async fn fetch(c: &Client, path: &str, accept: &str) -> (u16, String, Vec<u8>) {
+    let r = c
+        .http
+        .get(c.url(path))
+        .header("X-Tableau-Auth", &c.token)
+        .header("Accept", accept)
+        .send()
+        .await
+        .unwrap();
+    let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
+    let len: usize = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let status = r.status().as_u16();
+    let body = r.bytes().await.unwrap().to_vec();
+    assert_eq!(len, body.len(), "Content-Length matches the body");
+    (status, ctype, body)
+}
+
+const JSON: &str = "application/json";
+const XML: &str = "application/xml";
+
+fn parses(b: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(b).is_ok()
+}
+
+#[tokio::test]
+async fn bad_bodies_truncated_html_malformed() {
+    let sim = small_site(1000, 2000).await;
+    let c = sign_in(&sim).await;
+    let (_, _, real_json) = fetch(&c, "users?pageSize=5", JSON).await;
+    let (_, _, real_xml) = fetch(&c, "users?pageSize=5", XML).await;
+    assert!(parses(&real_json));
+
+    // Truncated: the real body cut in half, every time (retries see it too).
+    sim.set_faults(Faults::default().bad_body(&["GET users"], BadBody::TruncatedJson));
+    for _ in 0..2 {
+        let (st, ct, b) = fetch(&c, "users?pageSize=5", JSON).await;
+        assert_eq!((st, ct.starts_with(JSON)), (200, true));
+        assert_eq!(b, real_json[..real_json.len() / 2]);
+        assert!(!parses(&b));
+    }
+    // XML clients get broken XML.
+    let (st, ct, b) = fetch(&c, "users?pageSize=5", XML).await;
+    assert_eq!((st, ct.starts_with(XML)), (200, true));
+    assert_eq!(b, real_xml[..real_xml.len() / 2]);
+    assert!(!String::from_utf8_lossy(&b).contains("</tsResponse>"));
+    // Other endpoints, errors and downloads are untouched.
+    let (st, _, b) = fetch(&c, "workbooks", JSON).await;
+    assert!(st == 200 && parses(&b));
+    let (st, v) = c.get_json("users/00000000-0000-0000-0000-000000000000").await;
+    assert_eq!((st, v["error"]["code"].is_string()), (404, true));
+    assert_eq!(sim.log().bad_bodies, 3);
+
+    // HTML sign-in page, only the first two times.
+    sim.set_faults(
+        Faults::default()
+            .bad_body(&["GET workbooks"], BadBody::Html)
+            .bad_body_times(2),
+    );
+    for accept in [JSON, XML] {
+        let (st, ct, b) = fetch(&c, "workbooks", accept).await;
+        assert_eq!((st, ct.starts_with("text/html")), (200, true));
+        assert!(String::from_utf8_lossy(&b).starts_with("<!DOCTYPE html>"));
+    }
+    let (st, _, b) = fetch(&c, "workbooks", JSON).await;
+    assert!(st == 200 && parses(&b), "the third one is real");
+    let wb = first_workbook(&sim);
+    sim.set_faults(Faults::default().bad_body(&["GET workbooks"], BadBody::Html));
+    let (st, ct, b) = fetch(&c, &format!("workbooks/{wb}/content"), JSON).await;
+    assert_eq!((st, ct.as_str()), (200, "application/octet-stream"));
+    assert_eq!(b, sim.content(ContentKind::Workbook, &wb, true));
+    let (_, ct, _) = fetch(&c, &format!("workbooks/{wb}"), JSON).await;
+    assert!(ct.starts_with("text/html"));
+
+    // Malformed: the right content type, garbage inside; sign-in is an endpoint too.
+    sim.set_faults(Faults::default().bad_body(&["GET users", "auth/signin"], BadBody::Malformed));
+    let (st, ct, b) = fetch(&c, "users", JSON).await;
+    assert_eq!((st, ct.starts_with(JSON)), (200, true));
+    assert!(b.starts_with(br#"{"users": {"user": [ {"id": "#));
+    assert!(!parses(&b));
+    let (_, ct, b) = fetch(&c, "users", XML).await;
+    assert!(ct.starts_with(XML));
+    let b = String::from_utf8(b).unwrap();
+    assert!(
+        b.starts_with("<?xml") && b.contains("<users><user id=\"#garbage <"),
+        "{b}"
+    );
+    let r = http()
+        .post(format!("{}/api/3.24/auth/signin", sim.base_url()))
+        .header("Accept", JSON)
+        .header("Content-Type", JSON)
+        .body(signin_json("backup-bot", "sim-secret", "sim"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!parses(&r.bytes().await.unwrap()));
+}
+
+#[tokio::test]
+async fn bad_body_huge_is_streamed() {
+    let sim = small_site(1000, 2000).await;
+    let c = sign_in(&sim).await;
+    sim.set_faults(
+        Faults::default()
+            .bad_body(&["GET groups"], BadBody::Huge)
+            .huge_body_bytes(3 << 20),
+    );
+    let (st, ct, b) = fetch(&c, "groups", JSON).await;
+    assert_eq!((st, ct.starts_with(JSON)), (200, true));
+    let head =
+        br#"{"pagination":{"pageNumber":"1","pageSize":"100","totalAvailable":"100"},"groups":{"group":["#;
+    assert!(b.starts_with(head));
+    assert_eq!(b.len(), head.len() + (3 << 20));
+    // Valid all the way, but never closed.
+    let err = serde_json::from_slice::<serde_json::Value>(&b).unwrap_err();
+    assert!(err.is_eof(), "{err}");
+    let (_, ct, b) = fetch(&c, "groups", XML).await;
+    assert!(ct.starts_with(XML));
+    assert!(b.starts_with(b"<?xml") && b.len() > 3 << 20);
+    assert!(std::str::from_utf8(&b[..4000])
+        .unwrap()
+        .contains("<groups><group id="));
+
+    // The default: 200 MiB, announced up front, sent only as fast as it is read.
+    sim.set_faults(Faults::default().bad_body(&["GET groups"], BadBody::Huge));
+    sim.reset_log();
+    let mut r = c.get("groups").await;
+    let len: u64 = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    assert!(
+        len > tableau_sim::DEFAULT_HUGE_BODY_BYTES && len < (201 << 20),
+        "{len}"
+    );
+    let mut got = 0;
+    while got < (1 << 20) {
+        got += r.chunk().await.unwrap().unwrap().len();
+    }
+    drop(r);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = sim.log();
+    assert!(log.bytes_sent < (100 << 20), "{}", log.bytes_sent);
+    assert_eq!(log.bad_bodies, 1);
+}
+
+#[tokio::test]
+async fn new_faults_over_the_admin_endpoint() {
+    let sim = small_site(1000, 2000).await;
+    let h = http();
+    let url = format!("{}/_sim/faults", sim.base_url());
+    let r = h
+        .put(&url)
+        .body(
+            r#"{"stall_content_ids": ["a"], "stall_after_bytes": "1KiB", "stall_secs": 2.5,
+                "bad_body_endpoints": ["GET users"], "bad_body": "malformed",
+                "bad_body_times": 1}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let want = Faults::default()
+        .stall_content(&["a"], 1024, 2.5)
+        .bad_body(&["GET users"], BadBody::Malformed)
+        .bad_body_times(1);
+    assert_eq!(sim.faults(), want);
+    let v: serde_json::Value = h.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["bad_body"], "malformed");
+    assert_eq!(v["huge_body_bytes"], 200 << 20);
+    assert_eq!(v["stall_after_bytes"], 1024);
+    let r = h.put(&url).body(r#"{"bad_body": "nope"}"#).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    for kind in ["truncated_json", "html", "huge"] {
+        let body = format!(r#"{{"bad_body": "{kind}"}}"#);
+        assert_eq!(h.put(&url).body(body).send().await.unwrap().status(), 200);
+    }
 }

@@ -1,5 +1,5 @@
 //! Content downloads, streamed chunk by chunk (flat memory), with the download faults:
-//! concurrency limit, missing items, dropped connections, slow bodies.
+//! concurrency limit, missing items, dropped connections, slow bodies, stalls.
 
 use std::future::Future;
 use std::io;
@@ -94,10 +94,13 @@ pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Optio
             Err(e) => return super::error(fmt, 500, "500000", "Internal Server Error", &e.to_string()),
         },
     };
+    let stall = state.faults.stall_point(id, len);
     let body = DownloadBody {
         src: body_src,
         pos: 0,
         len,
+        stall_at: stall.map(|(at, _)| at),
+        stall_for: stall.map(|(_, d)| d).unwrap_or_default(),
         drop_at: state.faults.drop_point(id, include_extract).filter(|&d| d < len),
         bps: state.faults.slow_bps().filter(|&b| b > 0),
         sleep: None,
@@ -136,6 +139,9 @@ struct DownloadBody {
     src: Src,
     pos: u64,
     len: u64,
+    /// Send nothing for `stall_for` once `pos` reaches this (the stall fault).
+    stall_at: Option<u64>,
+    stall_for: Duration,
     drop_at: Option<u64>,
     bps: Option<u64>,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -160,6 +166,15 @@ impl Body for DownloadBody {
         if this.pos >= this.len {
             return Poll::Ready(None);
         }
+        if this.stall_at.is_some_and(|s| this.pos >= s) {
+            // Pending hands hyper the chance to flush the headers and bytes so far; then
+            // silence (a client that gives up closes the connection and drops this body).
+            this.stall_at = None;
+            this.state.log.stalled();
+            let s = this.sleep.insert(Box::pin(tokio::time::sleep(this.stall_for)));
+            ready!(s.as_mut().poll(cx));
+            this.sleep = None;
+        }
         if let Some(d) = this.drop_at {
             if this.pos >= d {
                 if !this.drop_armed {
@@ -182,6 +197,9 @@ impl Body for DownloadBody {
         let mut want = CHUNK.min(this.len - this.pos);
         if let Some(d) = this.drop_at {
             want = want.min(d - this.pos);
+        }
+        if let Some(s) = this.stall_at {
+            want = want.min(s - this.pos);
         }
         if let Some(bps) = this.bps {
             want = want.min((bps / 10).max(1));

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod badbody;
 mod content;
 pub(crate) mod format;
 mod lists;
@@ -163,7 +164,14 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
     let resp = match state.faults.decide(&endpoint) {
         Some(Injected::ServerError(s)) => server_error(fmt, s),
         Some(Injected::RateLimit) => rate_limited(&state),
-        None => dispatch(&state, route, req, fmt, &path).await,
+        None => {
+            let resp = dispatch(&state, route, req, fmt, &path).await;
+            if state.faults.bad_body_matches(&endpoint) {
+                badbody::apply(&state, resp, fmt, &endpoint).await
+            } else {
+                resp
+            }
+        }
     };
     let retry_after = resp
         .headers()
