@@ -39,7 +39,7 @@ async fn policy_show_prints_the_effective_policy() {
     .await;
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("https://10ay.online.tableau.com"));
-    assert!(out.stdout.contains("max_memory_mib = 1024"), "{}", out.stdout);
+    assert!(out.stdout.contains("max_memory_mib = 256"), "{}", out.stdout);
     assert!(out.stdout.contains("\"tableau-token-secret\""), "{}", out.stdout);
 
     let dir = tempfile::tempdir().unwrap();

@@ -173,6 +173,18 @@ impl ArrayWriter {
         self.upload.write(&buf).await
     }
 
+    /// Writes one item in pieces (for items too big to hold, like a group with
+    /// 50,000 members): `parts` are concatenated verbatim.
+    async fn begin_item(&mut self) -> Result<(), StoreErr> {
+        let sep: &[u8] = if self.count == 0 { b"\n" } else { b",\n" };
+        self.count += 1;
+        self.upload.write(sep).await
+    }
+
+    async fn raw(&mut self, bytes: &[u8]) -> Result<(), StoreErr> {
+        self.upload.write(bytes).await
+    }
+
     async fn finish(mut self) -> Result<(host::ObjectInfo, u64), StoreErr> {
         self.upload.write(b"\n]\n").await?;
         let count = self.count;
@@ -222,15 +234,19 @@ pub async fn back_up(
             found.users = Some(users);
         }
         List::Groups => {
+            // Members are streamed page by page into the group's object, so even
+            // "All Users" of a huge site never sits in guest memory whole. The
+            // first page of several groups is fetched concurrently.
             let mut p = pager("GET groups", "groups", ("groups", "group"));
             while let Some(page) = p.next_page().await? {
-                let groups: Vec<Option<Value>> = futures::stream::iter(page)
-                    .map(|group| with_members(ctx, group))
-                    .buffered(ctx.concurrency)
-                    .try_collect()
-                    .await?;
-                out.push(&groups.into_iter().flatten().collect::<Vec<_>>())
-                    .await?;
+                let mut groups = futures::stream::iter(page)
+                    .map(|group| first_members(ctx, group))
+                    .buffered(ctx.concurrency);
+                while let Some(started) = groups.next().await {
+                    if let Some(started) = started? {
+                        write_group(&mut out, started).await?;
+                    }
+                }
             }
         }
         List::Favorites => {
@@ -325,29 +341,37 @@ fn vanished(e: &ApiError) -> bool {
     e.status() == Some(404)
 }
 
-/// The group with its members attached as `"members": [..]`; `None` if it was
-/// deleted while we were listing.
-async fn with_members(ctx: &Ctx<'_>, mut group: Value) -> Result<Option<Value>, ApiError> {
+/// A group whose members are being listed: the group, the first page of
+/// members, and the pager for the rest.
+struct GroupMembers<'a> {
+    group: Value,
+    first: Vec<Value>,
+    rest: Option<Pager<'a>>,
+}
+
+/// Start listing a group's members; `None` if the group was deleted meanwhile.
+async fn first_members<'a>(ctx: &Ctx<'a>, group: Value) -> Result<Option<GroupMembers<'a>>, ApiError> {
     let id = string_at(&group, &["id"]);
     if id.is_empty() {
-        return Ok(Some(group));
+        return Ok(Some(GroupMembers {
+            group,
+            first: Vec::new(),
+            rest: None,
+        }));
     }
-    let members = Pager::new(
+    let mut pager = Pager::new(
         ctx.client,
         "GET groups/{id}/users",
         format!("groups/{}/users", path_segment(&id)),
         ("users", "user"),
         ctx.page_size,
-    )
-    .collect_all()
-    .await;
-    match members {
-        Ok(members) => {
-            if let Some(obj) = group.as_object_mut() {
-                obj.insert("members".to_string(), Value::Array(members));
-            }
-            Ok(Some(group))
-        }
+    );
+    match pager.next_page().await {
+        Ok(first) => Ok(Some(GroupMembers {
+            group,
+            first: first.unwrap_or_default(),
+            rest: Some(pager),
+        })),
         Err(e) if vanished(&e) => {
             host::warn(format!(
                 "group {id} disappeared while listing its members; skipped"
@@ -356,6 +380,57 @@ async fn with_members(ctx: &Ctx<'_>, mut group: Value) -> Result<Option<Value>, 
         }
         Err(e) => Err(e),
     }
+}
+
+/// Write `{...group..., "members": [..]}`, fetching the remaining member pages
+/// as it goes.
+async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<(), MetaError> {
+    let GroupMembers {
+        mut group,
+        first,
+        rest,
+    } = g;
+    if let Some(obj) = group.as_object_mut() {
+        obj.remove("members");
+    }
+    let encoded =
+        serde_json::to_vec(&group).map_err(|e| StoreErr::Stream(format!("cannot encode a group: {e}")))?;
+    let Some(prefix) = encoded.strip_suffix(b"}") else {
+        // Not an object: keep it as Tableau sent it.
+        out.begin_item().await?;
+        return Ok(out.raw(&encoded).await?);
+    };
+    out.begin_item().await?;
+    out.raw(prefix).await?;
+    out.raw(if prefix.len() > 1 {
+        b",\"members\":["
+    } else {
+        b"\"members\":["
+    })
+    .await?;
+    let mut written = 0usize;
+    let mut page = first;
+    let mut rest = rest;
+    loop {
+        let mut buf = Vec::new();
+        for member in &page {
+            if written > 0 {
+                buf.push(b',');
+            }
+            serde_json::to_writer(&mut buf, member)
+                .map_err(|e| StoreErr::Stream(format!("cannot encode a group member: {e}")))?;
+            written += 1;
+        }
+        out.raw(&buf).await?;
+        page = match rest.as_mut() {
+            Some(p) => match p.next_page().await? {
+                Some(next) => next,
+                None => break,
+            },
+            None => break,
+        };
+    }
+    Ok(out.raw(b"]}").await?)
 }
 
 /// The virtual connection with its full definition attached as `"detail": {..}`.
