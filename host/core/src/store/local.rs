@@ -8,7 +8,10 @@ use super::{ObjectMeta, ObjectReader, StoreError};
 use bytes::Bytes;
 use std::path::{Path, PathBuf};
 use tokio::fs;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+/// Bytes gathered before each write to the file.
+const WRITE_BUFFER: usize = 1 << 20;
 
 /// Prefix of temp files; they are never listed.
 const TEMP_PREFIX: &str = ".tbk-partial-";
@@ -18,7 +21,9 @@ pub struct LocalStore {
 }
 
 pub struct LocalWriter {
-    file: Option<fs::File>,
+    /// Buffered: the guest sends 64 KiB frames, and each tokio file write is a
+    /// trip to the blocking pool.
+    file: Option<BufWriter<fs::File>>,
     temp: PathBuf,
     target: PathBuf,
 }
@@ -55,7 +60,7 @@ impl LocalStore {
             .await
             .map_err(|e| io_err("cannot create", &temp, e))?;
         Ok(LocalWriter {
-            file: Some(file),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             temp,
             target,
         })
@@ -150,7 +155,7 @@ impl LocalWriter {
         let mut file = self.file.take().expect("writer committed twice");
         let synced = async {
             file.flush().await?;
-            file.sync_all().await
+            file.get_mut().sync_all().await
         }
         .await;
         drop(file);
