@@ -143,6 +143,9 @@ async fn secrets_store_keys_and_sizes_are_policed() {
     assert!(!dir.path().join("escape").exists() && !dir.path().join("backups/escape").exists());
     assert!(!Path::new("/etc/x").exists());
 
+    let out = attack(&sim, dir.path(), "upload-flood", None).await;
+    assert_denied(&out, "too many uploads open at once");
+
     let out = attack(
         &sim,
         dir.path(),

@@ -33,6 +33,7 @@ impl Guest for Hostile {
                 .map_err(|e| format!("{e:?}")),
             "key-escape" => escape_keys(),
             "size-limit" => write_big(4 << 20),
+            "upload-flood" => open_uploads(10_000),
             "memory" => hog_memory(),
             "spin" => spin(),
             "flood-stdout" => flood(),
@@ -124,6 +125,18 @@ fn write_big(n: usize) -> Result<(), String> {
         }
         Err(e) => Err(format!("finish refused: {e:?}")),
     }
+}
+
+/// Open uploads without ever finishing them; the host must cap how many.
+fn open_uploads(n: usize) -> Result<(), String> {
+    let mut held = Vec::new();
+    for i in 0..n {
+        match store::create(&format!("workbooks/flood-{i}.bin"), "application/octet-stream") {
+            Ok(upload) => held.push(upload),
+            Err(e) => return Err(format!("upload {i} refused: {e:?}")),
+        }
+    }
+    Ok(())
 }
 
 fn hog_memory() -> Result<(), String> {

@@ -48,7 +48,13 @@ pub struct RunStore {
     broken: std::sync::Mutex<Option<String>>,
     /// Writer tasks, so the run can wait for commits and aborts before exiting.
     tasks: tokio_util::task::TaskTracker,
+    /// Uploads begun and not yet committed or aborted.
+    open: Arc<AtomicU64>,
 }
+
+/// Uploads one run may have open at once: each holds a temp file or a multipart
+/// upload, so a guest must not be able to open them without bound.
+pub const MAX_OPEN_UPLOADS: u64 = 256;
 
 /// An upload in progress: a channel into a task that hashes and writes.
 pub struct PendingUpload {
@@ -73,6 +79,7 @@ impl RunStore {
             bytes: AtomicU64::new(0),
             broken: std::sync::Mutex::new(None),
             tasks: tokio_util::task::TaskTracker::new(),
+            open: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -140,18 +147,24 @@ impl RunStore {
                 self.limits.max_objects
             )));
         }
+        if self.open.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_UPLOADS {
+            self.open.fetch_sub(1, Ordering::SeqCst);
+            return Err(RunStoreError::Denied(format!(
+                "too many uploads open at once (at most {MAX_OPEN_UPLOADS})"
+            )));
+        }
+        let open = OpenGuard(self.open.clone());
         let writer = self.store.create(&full).await?;
         let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
         let (commit_tx, commit_rx) = oneshot::channel();
         let failure = Arc::new(std::sync::Mutex::new(None));
-        let task = self.tasks.spawn(pump(
-            self.clone(),
-            key.to_string(),
-            writer,
-            rx,
-            commit_rx,
-            failure.clone(),
-        ));
+        let run = self.clone();
+        let key = key.to_string();
+        let task_failure = failure.clone();
+        let task = self.tasks.spawn(async move {
+            let _open = open;
+            pump(run, key, writer, rx, commit_rx, task_failure).await
+        });
         Ok(PendingUpload {
             chunks: Some(tx),
             commit: Some(commit_tx),
@@ -297,6 +310,15 @@ async fn fail(
     *failure.lock().unwrap() = Some(err.to_string());
     writer.abort().await;
     Err(err)
+}
+
+/// Counts an upload as open until its writer task ends (or it never starts).
+struct OpenGuard(Arc<AtomicU64>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Keys in error messages are cut short so a 10,000-character key can't flood a log.
