@@ -71,20 +71,9 @@ async fn the_store_failing_midway_fails_the_run_without_a_manifest_or_open_uploa
     .unwrap();
     let mut s3 = S3Server::start("backups").await;
     let dest = "s3://backups/n";
-    let url = sim.base_url();
-    let args = [
-        "backup",
-        "--server",
-        &url,
-        "--site",
-        sim.site_content_url(),
-        "--token-name",
-        sim.pat_name(),
-        "--dest",
-        dest,
-    ];
+    let args = support::backup_args(&sim, dest, &[]);
     let mut env = s3.env();
-    env.push(("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into()));
+    env.extend(support::secret_env(sim.pat_secret()));
     let mut child = support::command(&args, &env).spawn().unwrap();
 
     // Stop the server once a multipart upload is under way; bring it back a few

@@ -24,20 +24,8 @@ fn no_manifest_anywhere(dest: &std::path::Path) {
 async fn wrong_pat_secret() {
     let sim = Sim::start(multi_page_site(1)).await.unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let url = sim.base_url();
-    let d = dest.path().to_str().unwrap();
-    let args = [
-        "backup",
-        "--server",
-        &url,
-        "--site",
-        sim.site_content_url(),
-        "--token-name",
-        sim.pat_name(),
-        "--dest",
-        d,
-    ];
-    let out = support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), "not-the-secret".into())]).await;
+    let args = support::backup_args(&sim, dest.path().to_str().unwrap(), &[]);
+    let out = support::run(&args, &support::secret_env("not-the-secret")).await;
     assert_eq!(out.code, 1, "{}", out.all());
     let line = error_line(&out);
     assert!(line.contains("sign-in failed"), "{line}");
@@ -50,20 +38,10 @@ async fn wrong_pat_secret() {
 async fn unknown_site() {
     let sim = Sim::start(multi_page_site(1)).await.unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let url = sim.base_url();
-    let d = dest.path().to_str().unwrap();
-    let args = [
-        "backup",
-        "--server",
-        &url,
-        "--site",
-        "no-such-site",
-        "--token-name",
-        sim.pat_name(),
-        "--dest",
-        d,
-    ];
-    let out = support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into())]).await;
+    let mut args = support::backup_args(&sim, dest.path().to_str().unwrap(), &[]);
+    let site = args.iter().position(|a| a == "--site").unwrap() + 1;
+    args[site] = "no-such-site".into();
+    let out = support::run(&args, &support::secret_env(sim.pat_secret())).await;
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(error_line(&out).contains("no-such-site"), "{}", out.stderr);
     no_manifest_anywhere(dest.path());
@@ -91,7 +69,7 @@ async fn unreachable_server() {
         "--dest",
         d,
     ];
-    let out = support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), "s".into())]).await;
+    let out = support::run(&args, &support::secret_env("s")).await;
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         error_line(&out).to_lowercase().contains("unreachable"),
@@ -153,7 +131,7 @@ async fn usage_errors_exit_2() {
             "--token-name",
             "t",
         ],
-        &[("TABLEAU_TOKEN_SECRET".into(), "x".into())],
+        &support::secret_env("x"),
     )
     .await;
     assert_eq!(out.code, 2, "{}", out.all());

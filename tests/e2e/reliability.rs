@@ -166,22 +166,9 @@ async fn a_killed_run_leaves_no_manifest_and_the_next_run_completes() {
         .await
         .unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let url = sim.base_url();
     let d = dest.path().to_str().unwrap();
-    let args = [
-        "backup",
-        "--server",
-        &url,
-        "--site",
-        sim.site_content_url(),
-        "--token-name",
-        sim.pat_name(),
-        "--dest",
-        d,
-        "--concurrency",
-        "1",
-    ];
-    let mut child = support::command(&args, &[("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into())])
+    let args = support::backup_args(&sim, d, &["--concurrency", "1"]);
+    let mut child = support::command(&args, &support::secret_env(sim.pat_secret()))
         .spawn()
         .unwrap();
     // Wait until the run has stored some content, then SIGKILL it.

@@ -96,7 +96,7 @@ async fn attack(sim: &Sim, dest: &Path, name: &str, policy: Option<&str>) -> Out
         d.to_str().unwrap(),
     ];
     args.extend(extra.iter().map(String::as_str));
-    support::run(&args, &[("TABLEAU_TOKEN_SECRET".into(), "pat-secret".into())]).await
+    support::run(&args, &support::secret_env("pat-secret")).await
 }
 
 fn assert_denied(out: &Output, want: &str) {

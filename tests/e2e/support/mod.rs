@@ -36,7 +36,7 @@ fn test_home() -> PathBuf {
 }
 
 /// A command for the real binary with a clean environment.
-pub fn command(args: &[&str], env: &[(String, String)]) -> tokio::process::Command {
+pub fn command<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(String, String)]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tableau-backup"));
     cmd.args(args)
         .env_clear()
@@ -51,7 +51,7 @@ pub fn command(args: &[&str], env: &[(String, String)]) -> tokio::process::Comma
 }
 
 /// Run the binary to completion.
-pub async fn run(args: &[&str], env: &[(String, String)]) -> Output {
+pub async fn run<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(String, String)]) -> Output {
     let out = command(args, env).output().await.expect("the binary runs");
     Output {
         code: out.status.code().unwrap_or(-1),
@@ -60,24 +60,33 @@ pub async fn run(args: &[&str], env: &[(String, String)]) -> Output {
     }
 }
 
-/// `backup` against a simulator with its PAT, plus extra flags.
-pub async fn backup(sim: &Sim, dest: &str, extra: &[&str], env: &[(String, String)]) -> Output {
-    let url = sim.base_url();
-    let mut args = vec![
+/// The `backup` command line for a simulator's site, plus extra flags.
+pub fn backup_args(sim: &Sim, dest: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "backup",
         "--server",
-        &url,
+        &sim.base_url(),
         "--site",
         sim.site_content_url(),
-        "--token-name",
-        sim.pat_name(),
-        "--dest",
-        dest,
-    ];
-    args.extend_from_slice(extra);
+    ]
+    .into_iter()
+    .chain(["--token-name", sim.pat_name(), "--dest", dest])
+    .map(String::from)
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// The environment that hands the binary a PAT secret (the default source).
+pub fn secret_env(secret: &str) -> Vec<(String, String)> {
+    vec![("TABLEAU_TOKEN_SECRET".into(), secret.into())]
+}
+
+/// `backup` against a simulator with its PAT, plus extra flags.
+pub async fn backup(sim: &Sim, dest: &str, extra: &[&str], env: &[(String, String)]) -> Output {
     let mut env = env.to_vec();
-    env.push(("TABLEAU_TOKEN_SECRET".into(), sim.pat_secret().into()));
-    run(&args, &env).await
+    env.extend(secret_env(sim.pat_secret()));
+    run(&backup_args(sim, dest, extra), &env).await
 }
 
 /// The run folders in a local destination.
