@@ -157,3 +157,43 @@ async fn usage_errors_exit_2() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_does_not_speak_tls_is_a_clear_error_not_a_crash() {
+    // Accepts TCP, answers garbage: the TLS handshake must fail cleanly.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            use tokio::io::AsyncWriteExt;
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let dest = tempfile::tempdir().unwrap();
+    let url = format!("https://127.0.0.1:{port}");
+    let d = dest.path().to_str().unwrap();
+    let args = [
+        "backup",
+        "--server",
+        &url,
+        "--site",
+        "x",
+        "--token-name",
+        "t",
+        "--dest",
+        d,
+    ];
+    let out = support::run(&args, &support::secret_env("s")).await;
+    assert!(
+        !out.stderr.contains("panicked"),
+        "the host must not crash:\n{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        error_line(&out).to_lowercase().contains("unreachable"),
+        "{}",
+        out.stderr
+    );
+    no_manifest_anywhere(dest.path());
+}

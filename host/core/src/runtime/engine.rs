@@ -22,6 +22,10 @@ pub struct GuestRuntime {
 impl GuestRuntime {
     /// Compile a guest component (cached on disk by wasmtime when possible).
     pub fn new(wasm: &[u8]) -> anyhow::Result<Self> {
+        // wasi-http's TLS client asks rustls for the process default provider;
+        // with both ring and aws-lc-rs linked (by wasmtime and the AWS SDK) there
+        // is none unless we choose. Err only means one is already installed.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
