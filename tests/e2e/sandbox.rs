@@ -135,6 +135,15 @@ async fn secrets_store_keys_and_sizes_are_policed() {
     let sim = Sim::start(SimConfig::sample()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
 
+    let out = attack(&sim, dir.path(), "leak-secret", None).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        !out.all().contains("pat-secret"),
+        "a guest leaked the secret:\n{}",
+        out.all()
+    );
+    assert!(out.all().contains("the secret is <redacted>"), "{}", out.all());
+
     let out = attack(&sim, dir.path(), "secret-other", None).await;
     assert_denied(&out, "aws-secret-access-key");
 

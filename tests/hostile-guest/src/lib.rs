@@ -17,7 +17,7 @@ wit_bindgen::generate!({
 });
 
 use tableau_backup::backup::types::Status;
-use tableau_backup::backup::{secrets, store};
+use tableau_backup::backup::{events, secrets, store};
 
 struct Hostile;
 
@@ -28,6 +28,7 @@ impl Guest for Hostile {
             "http-other-port" => http_get(&other_port(&job.server)),
             "http-metadata" => http_get("http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
             "http-private-name" => http_get(&format!("https://localhost:{}/", port_of(&job.server))),
+            "leak-secret" => leak_secret(&job.token_secret_name),
             "secret-other" => secrets::get("aws-secret-access-key")
                 .map(|_| ())
                 .map_err(|e| format!("{e:?}")),
@@ -80,6 +81,17 @@ fn http_get(url: &str) -> Result<(), String> {
             Err(e) => Err(format!("{url}: {e:?}")),
         }
     })
+}
+
+/// Try to smuggle the granted secret out through the log, a stored object name
+/// and the error text; the host must redact the first and last.
+fn leak_secret(name: &str) -> Result<(), String> {
+    let value = secrets::get(name).map_err(|e| format!("{e:?}"))?;
+    events::emit(&events::Event::Log((
+        events::Level::Error,
+        format!("the secret is {value}"),
+    )));
+    Err(format!("the secret is {value}"))
 }
 
 /// Every key must be refused; any accepted one is an escape.

@@ -64,6 +64,7 @@ impl GuestRuntime {
     /// Instantiate the guest, run one job and tear it down.
     pub async fn run(&self, job: Job, grants: Grants) -> Result<Report, RunError> {
         let res = grants.resources.clone();
+        let secret_values: Vec<Secret> = grants.secrets.values().cloned().collect();
         let output = MemoryOutputPipe::new(res.max_output_bytes as usize);
         let wasi = WasiCtxBuilder::new()
             .stdout(output.clone())
@@ -116,9 +117,31 @@ impl GuestRuntime {
                 res.run_deadline_secs
             ))),
             Ok(Err(trap)) => Err(RunError::Stopped(explain_trap(&trap, &res))),
-            Ok(Ok(Err(e))) => Err(RunError::Guest(e)),
+            Ok(Ok(Err(e))) => Err(RunError::Guest(scrub_error(e, &secret_values))),
             Ok(Ok(Ok(report))) => Ok(report),
         }
+    }
+}
+
+/// Defence in depth: an error text from the guest (which may quote Tableau's
+/// answer) must not carry a secret to the user's terminal or log.
+fn scrub_error(e: BackupError, secrets: &[Secret]) -> BackupError {
+    let scrub = |m: String| {
+        secrets.iter().fold(m, |m, s| {
+            if s.expose().is_empty() {
+                m
+            } else {
+                m.replace(s.expose(), "<redacted>")
+            }
+        })
+    };
+    match e {
+        BackupError::InvalidJob(m) => BackupError::InvalidJob(scrub(m)),
+        BackupError::Auth(m) => BackupError::Auth(scrub(m)),
+        BackupError::Unreachable(m) => BackupError::Unreachable(scrub(m)),
+        BackupError::Protocol(m) => BackupError::Protocol(scrub(m)),
+        BackupError::Denied(m) => BackupError::Denied(scrub(m)),
+        BackupError::Store(m) => BackupError::Store(scrub(m)),
     }
 }
 
