@@ -41,7 +41,7 @@ pub async fn list(store: &Store) -> Result<Vec<Snapshot>, Fatal> {
                     .map_err(|e| Fatal::failed(e.to_string()))?;
                 Snapshot {
                     status: "incomplete".into(),
-                    started_at: "-".into(),
+                    started_at: started_from_name(&run),
                     items: objects.len() as u64,
                     failures: 0,
                     bytes: objects.iter().map(|o| o.size).sum(),
@@ -60,6 +60,20 @@ pub async fn list(store: &Store) -> Result<Vec<Snapshot>, Fatal> {
         out.push(snap);
     }
     Ok(out)
+}
+
+/// An incomplete run has no manifest; its folder name still says when it began
+/// (`..._20261128T051200Z` -> `2026-11-28T05:12:00Z`).
+fn started_from_name(run: &str) -> String {
+    let stamp = run.rsplit('_').next().unwrap_or("");
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    match time::PrimitiveDateTime::parse(stamp, format) {
+        Ok(t) => t
+            .assume_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| "-".into()),
+        Err(_) => "-".into(),
+    }
 }
 
 /// The table printed by the command.
@@ -81,4 +95,16 @@ pub fn render(snaps: &[Snapshot]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn start_time_from_the_folder_name() {
+        assert_eq!(
+            super::started_from_name("backup_tableau_cloud_my_site_20261128T051200Z"),
+            "2026-11-28T05:12:00Z"
+        );
+        assert_eq!(super::started_from_name("not-a-run"), "-");
+    }
 }
