@@ -14,7 +14,7 @@ static GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tableau_backup_host::init_logging(cli.verbose, cli.quiet);
+    tableau_backup_host::init_logging(cli.verbose, cli.quiet, cli.log_format);
     match cli.command {
         Command::Demo(args) => demo::run(args, GUEST).await,
         _ => tableau_backup_host::dispatch(cli, GUEST).await,

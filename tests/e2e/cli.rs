@@ -21,6 +21,7 @@ async fn help_documents_commands_flags_and_environment() {
         "--kinds",
         "--policy",
         "--guest",
+        "--log-format",
     ] {
         assert!(
             backup.stdout.contains(item),

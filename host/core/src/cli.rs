@@ -25,6 +25,17 @@ pub struct Cli {
     /// Only errors and the final summary.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Log lines on stderr as text, or as JSON objects for log collectors.
+    #[arg(long, global = true, value_enum, env = "TABLEAU_BACKUP_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,8 +20,9 @@ use std::process::ExitCode;
 use store::Store;
 
 /// Set up logging to stderr: `-q` errors only, default info, `-v` debug, `-vv` trace.
-/// `RUST_LOG` overrides.
-pub fn init_logging(verbose: u8, quiet: bool) {
+/// `RUST_LOG` overrides. Lines carry UTC timestamps (they end up in cron and
+/// container logs).
+pub fn init_logging(verbose: u8, quiet: bool, format: cli::LogFormat) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "info",
@@ -33,13 +34,15 @@ pub fn init_logging(verbose: u8, quiet: bool) {
             "{level},aws=warn,hyper=warn,wasmtime=warn,cranelift=warn"
         ))
     });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        cli::LogFormat::Text => builder.try_init(),
+        cli::LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
 }
 
 /// Print a fatal error as one line and turn it into an exit code.
