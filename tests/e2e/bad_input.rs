@@ -10,6 +10,23 @@ fn error_line(out: &support::Output) -> String {
     errors[0].to_string()
 }
 
+/// A backup of site "x" at `url` into `dest`, when no simulator is behind `url`.
+async fn backup_to(url: &str, dest: &std::path::Path) -> support::Output {
+    let d = dest.to_str().unwrap();
+    let args = [
+        "backup",
+        "--server",
+        url,
+        "--site",
+        "x",
+        "--token-name",
+        "t",
+        "--dest",
+        d,
+    ];
+    support::run(&args, &support::secret_env("s")).await
+}
+
 fn no_manifest_anywhere(dest: &std::path::Path) {
     for run in run_dirs(dest) {
         assert!(
@@ -57,19 +74,7 @@ async fn unreachable_server() {
         .port();
     let dest = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let d = dest.path().to_str().unwrap();
-    let args = [
-        "backup",
-        "--server",
-        &url,
-        "--site",
-        "x",
-        "--token-name",
-        "t",
-        "--dest",
-        d,
-    ];
-    let out = support::run(&args, &support::secret_env("s")).await;
+    let out = backup_to(&url, dest.path()).await;
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         error_line(&out).to_lowercase().contains("unreachable"),
@@ -171,19 +176,7 @@ async fn a_server_that_does_not_speak_tls_is_a_clear_error_not_a_crash() {
     });
     let dest = tempfile::tempdir().unwrap();
     let url = format!("https://127.0.0.1:{port}");
-    let d = dest.path().to_str().unwrap();
-    let args = [
-        "backup",
-        "--server",
-        &url,
-        "--site",
-        "x",
-        "--token-name",
-        "t",
-        "--dest",
-        d,
-    ];
-    let out = support::run(&args, &support::secret_env("s")).await;
+    let out = backup_to(&url, dest.path()).await;
     assert!(
         !out.stderr.contains("panicked"),
         "the host must not crash:\n{}",

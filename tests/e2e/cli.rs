@@ -51,18 +51,7 @@ async fn policy_show_prints_the_effective_policy() {
     )
     .unwrap();
     let f = file.to_str().unwrap();
-    let out = support::run(
-        &[
-            "policy",
-            "show",
-            "--server",
-            "https://x.online.tableau.com",
-            "--policy",
-            f,
-        ],
-        &[],
-    )
-    .await;
+    let out = show_with(f).await;
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stdout.contains("max_memory_mib = 64") && out.stdout.contains("sso.example.com"),
@@ -71,22 +60,24 @@ async fn policy_show_prints_the_effective_policy() {
     );
 
     std::fs::write(&file, "[resources]\nmax_memory = 64\n").unwrap();
-    let out = support::run(
-        &[
-            "policy",
-            "show",
-            "--server",
-            "https://x.online.tableau.com",
-            "--policy",
-            f,
-        ],
-        &[],
-    )
-    .await;
+    let out = show_with(f).await;
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr.contains("invalid policy file") && out.stderr.contains("max_memory"),
         "{}",
         out.stderr
     );
+}
+
+/// `policy show` for a Cloud server with a policy file.
+async fn show_with(policy: &str) -> support::Output {
+    let args = [
+        "policy",
+        "show",
+        "--server",
+        "https://x.online.tableau.com",
+        "--policy",
+        policy,
+    ];
+    support::run(&args, &[]).await
 }
