@@ -7,7 +7,8 @@ use wstd::io::AsyncOutputStream;
 use crate::tableau_backup::backup::events::{self, Event, Item, Level};
 use crate::tableau_backup::backup::secrets::{self, SecretError};
 use crate::tableau_backup::backup::store;
-use crate::tableau_backup::backup::types::{BackupError, Kind};
+use crate::tableau_backup::backup::types::BackupError;
+use tableau_backup_model::Kind;
 
 pub use store::ObjectInfo;
 
@@ -151,12 +152,12 @@ pub fn error(message: String) {
 }
 
 pub fn listed(kind: Kind, count: u64) {
-    events::emit(&Event::Listed((kind, count)));
+    events::emit(&Event::Listed((kind.into(), count)));
 }
 
 pub fn stored(kind: Kind, id: &str, name: &str, key: &str, size: u64) {
     events::emit(&Event::Stored(Item {
-        kind,
+        kind: kind.into(),
         id: id.to_string(),
         name: name.to_string(),
         key: key.to_string(),
@@ -167,7 +168,7 @@ pub fn stored(kind: Kind, id: &str, name: &str, key: &str, size: u64) {
 pub fn failed(kind: Kind, id: &str, name: &str, reason: &str) {
     events::emit(&Event::Failed((
         Item {
-            kind,
+            kind: kind.into(),
             id: id.to_string(),
             name: name.to_string(),
             key: String::new(),

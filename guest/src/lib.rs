@@ -19,6 +19,9 @@ wit_bindgen::generate!({
     },
 });
 
+// The WIT `kind` and the shared model's `Kind` convert both ways.
+tableau_backup_model::kind_conversions!(tableau_backup::backup::types::Kind);
+
 struct Component;
 
 impl Guest for Component {

@@ -1,45 +1,38 @@
-//! `tableau-backup demo`: back up the simulator's sample site into a folder.
+//! `tableau-backup demo`: back up the simulator's sample site into a folder,
+//! with the same defaults as `backup`.
 
-use clap::Parser;
 use std::process::ExitCode;
-use tableau_backup_host::backup::{self, GuestSource};
-use tableau_backup_host::cli::{Cli, Command, DemoArgs};
+use tableau_backup_host::cli::DemoArgs;
+use tableau_backup_host::commands::{self, Done};
+use tableau_backup_host::config::{BackupConfig, SiteConfig};
 use tableau_backup_host::exit::Fatal;
-use tableau_backup_host::secrets::Secret;
+use tableau_backup_host::guest::GuestSource;
+use tableau_backup_host::output;
+use tableau_backup_host::secrets::{Secret, SecretSource};
 use tableau_sim::{Sim, SimConfig};
 
+/// Start the simulator, back it up, stop it.
 pub async fn run(args: DemoArgs, guest: &[u8]) -> ExitCode {
     let sim = match Sim::start(SimConfig::sample()).await {
         Ok(sim) => sim,
-        Err(e) => {
-            return tableau_backup_host::fail(Fatal::failed(format!("cannot start the simulator: {e:#}")))
-        }
+        Err(e) => return output::fail(Fatal::failed(format!("cannot start the simulator: {e:#}"))),
     };
     tracing::info!(
         "simulated Tableau site {:?} listening on {}",
         sim.site_content_url(),
         sim.base_url()
     );
-    let dest = args.dest.to_string();
-    // Parse like a user would type it, so the demo runs with the real defaults.
-    let cli = Cli::try_parse_from([
-        "tableau-backup",
-        "backup",
-        "--server",
-        &sim.base_url(),
-        "--site",
-        sim.site_content_url(),
-        "--token-name",
-        sim.pat_name(),
-        "--dest",
-        &dest,
-    ])
-    .expect("demo arguments parse");
-    let Command::Backup(backup_args) = cli.command else {
-        unreachable!("parsed a backup command")
+    let secret = SecretSource::Given(Secret::new(sim.pat_secret().to_string()));
+    let result = match SiteConfig::new(&sim.base_url(), sim.site_content_url(), sim.pat_name(), secret) {
+        Ok(site) => {
+            let config = BackupConfig::new(site, args.dest);
+            let guest = GuestSource::Embedded(guest);
+            commands::backup::run(&config, &guest, output::log_sink())
+                .await
+                .map(Done::Backup)
+        }
+        Err(e) => Err(e),
     };
-    let secret = Secret::new(sim.pat_secret().to_string());
-    let result = backup::run(&backup_args, secret, &GuestSource::Embedded(guest)).await;
     sim.shutdown().await;
-    tableau_backup_host::finish_backup(result)
+    output::finish(result)
 }

@@ -18,34 +18,18 @@ fn target_dir() -> PathBuf {
 
 /// The real guest, as build.rs built it for the binary.
 fn real_guest() -> PathBuf {
-    target_dir().join("guest/wasm32-wasip2/release/tableau_backup_guest.wasm")
+    let guests = tableau_backup_guest_build::guest_target_dir(&target_dir());
+    tableau_backup_guest_build::wasm_path(&guests, "tableau-backup-guest")
 }
 
-/// Build the hostile guest once per test run.
+/// Build the hostile guest once per test run, the way build.rs builds the real one.
 fn hostile_guest() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let guest_target = target_dir().join("guest");
-        let status = std::process::Command::new(env!("CARGO"))
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .args([
-                "build",
-                "--release",
-                "--locked",
-                "-p",
-                "hostile-guest",
-                "--target",
-                "wasm32-wasip2",
-            ])
-            .arg("--target-dir")
-            .arg(&guest_target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_TARGET_DIR")
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the hostile guest failed");
-        guest_target.join("wasm32-wasip2/release/hostile_guest.wasm")
+        let workspace = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let guests = tableau_backup_guest_build::guest_target_dir(&target_dir());
+        tableau_backup_guest_build::build(workspace, "hostile-guest", &guests)
+            .unwrap_or_else(|why| panic!("{why}"))
     })
 }
 
@@ -163,9 +147,10 @@ async fn secrets_store_keys_and_sizes_are_policed() {
     )
     .await;
     assert_denied(&out, "exceeds the size limit");
+    // Only the host's own run markers: nothing the guest tried to store.
     let leftovers: Vec<_> = walk(&dir.path().join("backups"))
         .into_iter()
-        .filter(|p| !p.ends_with("policy.toml"))
+        .filter(|p| !p.ends_with("policy.toml") && !p.ends_with(tableau_backup_model::run_name::STARTED_KEY))
         .collect();
     assert!(leftovers.is_empty(), "nothing stored: {leftovers:?}");
 }

@@ -5,14 +5,14 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use wstd::http::{Body, Response};
 
-use super::manifest;
 use super::names;
 use crate::host::{self, StoreErr, Upload};
 use crate::tableau::client::{sleep, Client};
 use crate::tableau::http::header;
 use crate::tableau::json::string_at;
 use crate::tableau::path_segment;
-use crate::tableau_backup::backup::types::Kind;
+use tableau_backup_model::manifest::{self, ItemKind};
+use tableau_backup_model::Kind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ContentKind {
@@ -31,11 +31,11 @@ impl ContentKind {
     }
 
     /// The manifest's item kind.
-    pub fn manifest_kind(self) -> &'static str {
+    pub fn manifest_kind(self) -> ItemKind {
         match self {
-            ContentKind::Workbook => "workbook",
-            ContentKind::Datasource => "datasource",
-            ContentKind::Flow => "flow",
+            ContentKind::Workbook => ItemKind::Workbook,
+            ContentKind::Datasource => ItemKind::Datasource,
+            ContentKind::Flow => ItemKind::Flow,
         }
     }
 

@@ -7,88 +7,24 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use super::content::{ContentItem, ContentKind};
-use super::manifest;
 use super::Ctx;
 use crate::host::{self, StoreErr, Upload};
 use crate::tableau::http::{ApiError, ApiErrorKind};
 use crate::tableau::json::{lenient_string, string_at};
 use crate::tableau::pager::Pager;
 use crate::tableau::path_segment;
-use crate::tableau_backup::backup::types::Kind;
+use tableau_backup_model::manifest;
+use tableau_backup_model::Kind;
 
-/// One metadata file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum List {
-    Site,
-    Projects,
-    Users,
-    Groups,
-    Favorites,
-    Subscriptions,
-    CustomViews,
-    VirtualConnections,
-    ExtractRefreshTasks,
-    Workbooks,
-    Datasources,
-    Flows,
+/// The metadata file of a kind, without extension; also the manifest's `kind`:
+/// the kind's name with `_` for `-` (`custom_views`).
+pub fn file(kind: Kind) -> String {
+    kind.name().replace('-', "_")
 }
 
-impl List {
-    /// The order lists are backed up in: users before favorites (which need them),
-    /// content lists last (their downloads follow).
-    pub const ALL: [List; 12] = [
-        List::Site,
-        List::Projects,
-        List::Users,
-        List::Groups,
-        List::Favorites,
-        List::Subscriptions,
-        List::CustomViews,
-        List::VirtualConnections,
-        List::ExtractRefreshTasks,
-        List::Workbooks,
-        List::Datasources,
-        List::Flows,
-    ];
-
-    pub fn kind(self) -> Kind {
-        match self {
-            List::Site => Kind::Site,
-            List::Projects => Kind::Projects,
-            List::Users => Kind::Users,
-            List::Groups => Kind::Groups,
-            List::Favorites => Kind::Favorites,
-            List::Subscriptions => Kind::Subscriptions,
-            List::CustomViews => Kind::CustomViews,
-            List::VirtualConnections => Kind::VirtualConnections,
-            List::ExtractRefreshTasks => Kind::ExtractRefreshTasks,
-            List::Workbooks => Kind::Workbooks,
-            List::Datasources => Kind::Datasources,
-            List::Flows => Kind::Flows,
-        }
-    }
-
-    /// The file name without extension; also the manifest's `kind`.
-    pub fn file(self) -> &'static str {
-        match self {
-            List::Site => "site",
-            List::Projects => "projects",
-            List::Users => "users",
-            List::Groups => "groups",
-            List::Favorites => "favorites",
-            List::Subscriptions => "subscriptions",
-            List::CustomViews => "custom_views",
-            List::VirtualConnections => "virtual_connections",
-            List::ExtractRefreshTasks => "extract_refresh_tasks",
-            List::Workbooks => "workbooks",
-            List::Datasources => "datasources",
-            List::Flows => "flows",
-        }
-    }
-
-    pub fn key(self) -> String {
-        format!("metadata_tableau/{}.json", self.file())
-    }
+/// `metadata_tableau/<file>.json`.
+pub fn key(kind: Kind) -> String {
+    format!("metadata_tableau/{}.json", file(kind))
 }
 
 /// A user as favorites need it.
@@ -198,10 +134,10 @@ impl ArrayWriter {
 /// an empty or truncated file.
 pub async fn back_up(
     ctx: &Ctx<'_>,
-    list: List,
+    list: Kind,
     found: &mut Found,
 ) -> Result<(manifest::Metadata, u64), MetaError> {
-    let key = list.key();
+    let key = key(list);
     let mut favorites_total = None;
     let mut out = ArrayWriter::create(&key).await?;
     let client = ctx.client;
@@ -209,7 +145,7 @@ pub async fn back_up(
         Pager::new(client, endpoint, path, wrap, ctx.page_size)
     };
     match list {
-        List::Site => {
+        Kind::Site => {
             let mut body = client.get_json("GET sites/{site}", "").await?;
             let site = body
                 .get_mut("site")
@@ -224,7 +160,7 @@ pub async fn back_up(
             found.site_name = site.get("name").and_then(lenient_string);
             out.push(&[site]).await?;
         }
-        List::Users => {
+        Kind::Users => {
             let mut users = Vec::new();
             let mut p = pager("GET users", "users", ("users", "user"));
             while let Some(page) = p.next_page().await? {
@@ -233,7 +169,7 @@ pub async fn back_up(
             }
             found.users = Some(users);
         }
-        List::Groups => {
+        Kind::Groups => {
             // Members are streamed page by page into the group's object, so even
             // "All Users" of a huge site never sits in guest memory whole. The
             // first page of several groups is fetched concurrently.
@@ -249,7 +185,7 @@ pub async fn back_up(
                 }
             }
         }
-        List::Favorites => {
+        Kind::Favorites => {
             let users = match found.users.clone() {
                 Some(users) => users,
                 None => pager("GET users", "users", ("users", "user"))
@@ -271,7 +207,7 @@ pub async fn back_up(
             }
             favorites_total = Some(total);
         }
-        List::VirtualConnections => {
+        Kind::VirtualConnections => {
             let mut p = pager(
                 "GET virtualConnections",
                 "virtualConnections",
@@ -286,7 +222,7 @@ pub async fn back_up(
                 out.push(&vcs.into_iter().flatten().collect::<Vec<_>>()).await?;
             }
         }
-        List::ExtractRefreshTasks => {
+        Kind::ExtractRefreshTasks => {
             // Not paginated: everything in one response, no paging parameters.
             let mut p = pager(
                 "GET tasks/extractRefreshes",
@@ -298,10 +234,10 @@ pub async fn back_up(
                 out.push(&page).await?;
             }
         }
-        List::Workbooks | List::Datasources | List::Flows => {
+        Kind::Workbooks | Kind::Datasources | Kind::Flows => {
             let kind = match list {
-                List::Workbooks => ContentKind::Workbook,
-                List::Datasources => ContentKind::Datasource,
+                Kind::Workbooks => ContentKind::Workbook,
+                Kind::Datasources => ContentKind::Datasource,
                 _ => ContentKind::Flow,
             };
             let (outer, inner) = kind.wrapper();
@@ -313,10 +249,10 @@ pub async fn back_up(
                 out.push(&page).await?;
             }
         }
-        List::Projects | List::Subscriptions | List::CustomViews => {
+        Kind::Projects | Kind::Subscriptions | Kind::CustomViews => {
             let (path, wrap) = match list {
-                List::Projects => ("projects", ("projects", "project")),
-                List::Subscriptions => ("subscriptions", ("subscriptions", "subscription")),
+                Kind::Projects => ("projects", ("projects", "project")),
+                Kind::Subscriptions => ("subscriptions", ("subscriptions", "subscription")),
                 _ => ("customviews", ("customViews", "customView")),
             };
             let mut p = pager(&format!("GET {path}"), path, wrap);
@@ -327,7 +263,7 @@ pub async fn back_up(
     }
     let (info, count) = out.finish().await?;
     let entry = manifest::Metadata {
-        kind: list.file(),
+        kind: file(list),
         key,
         count,
         size: info.size,

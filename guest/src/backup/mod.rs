@@ -2,7 +2,6 @@
 //! the content, and write the manifest last.
 
 pub mod content;
-pub mod manifest;
 pub mod metadata;
 pub mod names;
 
@@ -11,12 +10,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 
 use self::content::{ContentItem, ContentKind, DownloadError};
-use self::metadata::{Found, List, MetaError};
+use self::metadata::{Found, MetaError};
 use crate::host::{self, StoreErr};
 use crate::tableau::client::{Client, ConnectError, Credentials};
 use crate::tableau::http::{ApiError, ApiErrorKind, Http, ServerUrl, Timeouts};
 use crate::tableau::retry::Policy;
-use crate::tableau_backup::backup::types::{BackupError, Job, Kind, KindCount, Report, Status};
+use crate::tableau_backup::backup::types::{BackupError, Job, KindCount, Report, Status};
+use tableau_backup_model::manifest;
+use tableau_backup_model::Kind;
 
 /// What every phase needs.
 pub struct Ctx<'a> {
@@ -29,7 +30,7 @@ pub struct Ctx<'a> {
 /// The job, validated.
 struct Plan {
     server: ServerUrl,
-    lists: Vec<List>,
+    lists: Vec<Kind>,
     page_size: u32,
     concurrency: usize,
     include_extracts: bool,
@@ -56,9 +57,10 @@ impl Plan {
         if job.concurrency == 0 {
             return Err("concurrency must be at least 1".to_string());
         }
-        let lists = List::ALL
+        let wanted: Vec<Kind> = job.kinds.iter().map(|&k| k.into()).collect();
+        let lists = Kind::ALL
             .into_iter()
-            .filter(|l| job.kinds.is_empty() || job.kinds.contains(&l.kind()))
+            .filter(|k| wanted.is_empty() || wanted.contains(k))
             .collect();
         Ok(Plan {
             server,
@@ -91,15 +93,15 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(lists: &[List]) -> Tally {
+    fn new(lists: &[Kind]) -> Tally {
         Tally {
             items: Vec::new(),
             metadata: Vec::new(),
             failures: Vec::new(),
             counts: lists
                 .iter()
-                .map(|l| KindCount {
-                    kind: l.kind(),
+                .map(|&k| KindCount {
+                    kind: k.into(),
                     listed: 0,
                     stored: 0,
                     failed: 0,
@@ -110,7 +112,7 @@ impl Tally {
     }
 
     fn count(&mut self, kind: Kind) -> Option<&mut KindCount> {
-        self.counts.iter_mut().find(|c| c.kind == kind)
+        self.counts.iter_mut().find(|c| Kind::from(c.kind) == kind)
     }
 
     fn fail(&mut self, kind: Kind, failure: manifest::Failure) {
@@ -188,24 +190,28 @@ pub async fn run(job: Job) -> Result<Report, BackupError> {
     let tally = outcome?;
 
     host::info("writing the manifest".to_string());
-    let manifest = manifest::Manifest::new(
-        job.tool_version.clone(),
-        job.run_name.clone(),
-        job.server.clone(),
-        client.api_version().to_string(),
-        manifest::Site {
+    let manifest = manifest::Manifest {
+        format: manifest::FORMAT.to_string(),
+        format_version: manifest::FORMAT_VERSION,
+        tool_version: job.tool_version.clone(),
+        run: job.run_name.clone(),
+        server: job.server.clone(),
+        api_version: client.api_version().to_string(),
+        site: manifest::Site {
             id: client.site_id().to_string(),
             content_url: job.site.clone(),
             name: tally.site_name.clone(),
         },
         started_at,
-        manifest::rfc3339(now_secs()),
-        tally.items,
-        tally.metadata,
-        tally.failures,
-    );
-    let info =
-        host::put(manifest::MANIFEST_KEY, "application/json", &manifest.to_json()).map_err(store_error)?;
+        finished_at: manifest::rfc3339(now_secs()),
+        status: manifest::Status::Complete,
+        items: tally.items,
+        metadata: tally.metadata,
+        failures: tally.failures,
+        totals: manifest::Totals::default(),
+    }
+    .seal();
+    let info = host::put(manifest::KEY, "application/json", &manifest.to_json()).map_err(store_error)?;
     let bytes = manifest.totals.bytes + info.size;
     host::info(format!(
         "backup {}: {} content files, {} metadata files, {} bytes, {} failures",
@@ -226,7 +232,7 @@ pub async fn run(job: Job) -> Result<Report, BackupError> {
             Status::Partial
         },
         run_name: job.run_name,
-        manifest_key: manifest::MANIFEST_KEY.to_string(),
+        manifest_key: manifest::KEY.to_string(),
         counts: tally.counts,
         bytes,
         failures: manifest.totals.failures,
@@ -244,10 +250,9 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
     let mut tally = Tally::new(&plan.lists);
     let mut found = Found::default();
 
-    for &list in &plan.lists {
-        let kind = list.kind();
-        host::info(format!("listing {}", list.file()));
-        match metadata::back_up(&ctx, list, &mut found).await {
+    for &kind in &plan.lists {
+        host::info(format!("listing {}", metadata::file(kind)));
+        match metadata::back_up(&ctx, kind, &mut found).await {
             Ok((entry, listed)) => {
                 host::listed(kind, listed);
                 host::stored(kind, "", "", &entry.key, entry.size);
@@ -262,7 +267,7 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
                 tally.fail(
                     kind,
                     manifest::Failure {
-                        kind: list.file().to_string(),
+                        kind: metadata::file(kind),
                         id: String::new(),
                         name: String::new(),
                         error,

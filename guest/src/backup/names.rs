@@ -49,17 +49,7 @@ pub fn safe_name(name: &str) -> String {
 
 /// The LUID as a key prefix: only `[A-Za-z0-9_-]` survive (others become `_`).
 pub fn safe_id(id: &str) -> String {
-    let out: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(MAX_ID_BYTES)
-        .collect();
+    let out = tableau_backup_model::word::ascii_word(id, MAX_ID_BYTES);
     if out.is_empty() {
         "noid".to_string()
     } else {

@@ -25,8 +25,8 @@ pub struct ServerUrl {
 }
 
 impl ServerUrl {
-    /// Accepts `https://` anything, or `http://` only for a loopback host
-    /// (127.0.0.1, localhost, [::1]); no credentials, query or fragment.
+    /// Accepts `https://` anything, or `http://` only for a loopback host (the
+    /// shared rule: 127.0.0.0/8, localhost, [::1]); no credentials, query or fragment.
     pub fn parse(raw: &str) -> Result<ServerUrl, String> {
         let raw = raw.trim();
         if raw.contains('#') {
@@ -51,11 +51,11 @@ impl ServerUrl {
         }
         match scheme.as_str() {
             "https" => {}
-            "http" if matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1") => {}
+            "http" if tableau_backup_model::loopback::is_loopback_host(&host) => {}
             "http" => {
                 return Err(format!(
-                    "server URL {raw:?} uses http://, which is only allowed for 127.0.0.1, \
-                     localhost or [::1]; use https://"
+                    "server URL {raw:?} uses http://, which is only allowed to loopback \
+                     (127.0.0.0/8, localhost, [::1]); use https://"
                 ))
             }
             other => return Err(format!("server URL {raw:?} has unsupported scheme {other:?}")),
@@ -410,7 +410,8 @@ mod tests {
         assert_eq!(ok("http://localhost:1").unwrap(), "http://localhost:1");
         assert_eq!(ok("http://[::1]:9000").unwrap(), "http://[::1]:9000");
         assert!(ok("http://10ay.online.tableau.com").is_err());
-        assert!(ok("http://127.0.0.2").is_err());
+        assert_eq!(ok("http://127.0.0.2").unwrap(), "http://127.0.0.2");
+        assert!(ok("http://128.0.0.1").is_err());
         assert!(ok("ftp://x").is_err());
         assert!(ok("10ay.online.tableau.com").is_err());
         assert!(ok("https://user:pw@x.example").is_err());

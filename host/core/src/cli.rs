@@ -1,9 +1,18 @@
-//! Command-line interface: flags, environment variables and help text.
+//! Command-line interface: flags, environment variables and help text, and
+//! their mapping to the resolved configuration ([`crate::config`]). Nothing here
+//! runs or prints anything.
 
+use crate::config::{
+    self, BackupConfig, PolicyShowConfig, Request, SandboxConfig, Scope, SiteConfig, SnapshotsConfig,
+    Timeouts, VerifyConfig,
+};
+use crate::exit::Fatal;
 use crate::secrets::SecretSource;
 use crate::store::Destination;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use tableau_backup_model::Kind;
 
 /// Back up a whole Tableau Cloud site (content and metadata) to S3 or a local folder.
 ///
@@ -15,6 +24,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "tableau-backup", version, max_term_width = 100)]
 pub struct Cli {
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 
@@ -34,10 +44,13 @@ pub struct Cli {
 /// `--log-format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
+    /// Human-readable lines.
     Text,
+    /// One JSON object per line.
     Json,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Back up a site: content files, metadata JSON and a manifest, into a new run folder.
@@ -48,6 +61,7 @@ pub enum Command {
     Snapshots(SnapshotsArgs),
     /// Show the effective sandbox policy.
     Policy {
+        /// What to do with the policy.
         #[command(subcommand)]
         command: PolicyCommand,
     },
@@ -55,6 +69,7 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
+/// `policy` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Print the policy (as TOML) that a backup with these settings would run under.
@@ -98,8 +113,10 @@ pub struct SandboxArgs {
     pub guest: Option<PathBuf>,
 }
 
+/// `backup` flags.
 #[derive(Debug, Clone, Args)]
 pub struct BackupArgs {
+    /// Where to sign in.
     #[command(flatten)]
     pub site: SiteArgs,
 
@@ -109,13 +126,13 @@ pub struct BackupArgs {
         long,
         env = "TABLEAU_BACKUP_DEST",
         value_name = "DEST",
-        default_value = "./tableau-backups"
+        default_value = config::DEFAULT_DEST
     )]
     pub dest: Destination,
 
     /// What to back up (comma-separated); default: everything.
-    #[arg(long, value_delimiter = ',', value_name = "KIND")]
-    pub kinds: Vec<KindArg>,
+    #[arg(long, value_delimiter = ',', value_name = "KIND", value_parser = kind_parser())]
+    pub kinds: Vec<Kind>,
 
     /// Download workbooks and data sources without their extracts.
     #[arg(long)]
@@ -134,29 +151,33 @@ pub struct BackupArgs {
     pub max_flows: Option<u64>,
 
     /// Content downloads in flight at once (Tableau Cloud allows 20 per site).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, value_name = "N", default_value_t = config::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u32).range(1..=config::MAX_CONCURRENCY as i64))]
     pub concurrency: u32,
 
     /// Items per list page (1 to 1000).
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = config::DEFAULT_PAGE_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=config::DEFAULT_PAGE_SIZE as i64))]
     pub page_size: u32,
 
-    /// Seconds to wait for a connection to Tableau.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    /// Seconds to wait for a connection to Tableau (at least 1).
+    #[arg(long, value_name = "SECS", default_value_t = config::DEFAULT_CONNECT_TIMEOUT_SECS)]
     pub connect_timeout: u32,
 
-    /// Seconds to wait for the first byte of a response.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    /// Seconds to wait for the first byte of a response (at least 1).
+    #[arg(long, value_name = "SECS", default_value_t = config::DEFAULT_FIRST_BYTE_TIMEOUT_SECS)]
     pub first_byte_timeout: u32,
 
-    /// Seconds a download may stall between two chunks before it is retried.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    /// Seconds a download may stall between two chunks before it is retried (at least 1).
+    #[arg(long, value_name = "SECS", default_value_t = config::DEFAULT_BETWEEN_BYTES_TIMEOUT_SECS)]
     pub between_bytes_timeout: u32,
 
+    /// Policy and guest.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
+/// `verify` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     /// The destination holding the run (folder or s3://bucket/prefix).
@@ -167,6 +188,7 @@ pub struct VerifyArgs {
     pub run: Option<String>,
 }
 
+/// `snapshots` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct SnapshotsArgs {
     /// The destination to list (folder or s3://bucket/prefix).
@@ -174,35 +196,133 @@ pub struct SnapshotsArgs {
     pub dest: Destination,
 }
 
+/// `policy show` flags.
 #[derive(Debug, Clone, Args)]
 pub struct PolicyShowArgs {
     /// Tableau server URL the policy allows.
     #[arg(long, env = "TABLEAU_SERVER", value_name = "URL")]
     pub server: String,
+    /// Policy and guest.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
+/// `demo` flags.
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Where to write the backup.
-    #[arg(long, value_name = "DEST", default_value = "./tableau-backups")]
+    #[arg(long, value_name = "DEST", default_value = config::DEFAULT_DEST)]
     pub dest: Destination,
 }
 
-/// `--kinds` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    Workbooks,
-    Datasources,
-    Flows,
-    Users,
-    Groups,
-    Favorites,
-    Subscriptions,
-    CustomViews,
-    Projects,
-    VirtualConnections,
-    ExtractRefreshTasks,
-    Site,
+/// `--kinds` values: the shared list's names, shown in `--help` and errors.
+fn kind_parser() -> impl TypedValueParser<Value = Kind> {
+    PossibleValuesParser::new(Kind::ALL.map(Kind::name))
+        .map(|name| name.parse::<Kind>().expect("only listed names get through"))
+}
+
+impl Command {
+    /// Map parsed flags to the resolved configuration. `demo` is the binary's.
+    pub fn resolve(self) -> Result<Request, Fatal> {
+        Ok(match self {
+            Command::Backup(args) => Request::Backup(Box::new(args.resolve()?)),
+            Command::Verify(args) => Request::Verify(VerifyConfig {
+                dest: args.dest,
+                run: args.run,
+            }),
+            Command::Snapshots(args) => Request::Snapshots(SnapshotsConfig { dest: args.dest }),
+            Command::Policy {
+                command: PolicyCommand::Show(args),
+            } => Request::PolicyShow(PolicyShowConfig {
+                server: crate::policy::http::check_server_url(&args.server).map_err(Fatal::usage)?,
+                server_url: args.server,
+                policy: args.sandbox.policy,
+            }),
+            Command::Demo(_) => return Err(Fatal::usage("demo is handled by the tableau-backup binary")),
+        })
+    }
+}
+
+impl BackupArgs {
+    /// The backup these flags ask for.
+    pub fn resolve(&self) -> Result<BackupConfig, Fatal> {
+        let site = SiteConfig::new(
+            &self.site.server,
+            &self.site.site,
+            &self.site.token_name,
+            self.site.token_secret_from.clone(),
+        )?;
+        BackupConfig {
+            site,
+            dest: self.dest.clone(),
+            scope: Scope {
+                kinds: self.kinds.clone(),
+                include_extracts: !self.no_extracts,
+                max_workbooks: self.max_workbooks,
+                max_datasources: self.max_datasources,
+                max_flows: self.max_flows,
+            },
+            concurrency: self.concurrency,
+            page_size: self.page_size,
+            timeouts: Timeouts::from_secs(
+                self.connect_timeout,
+                self.first_byte_timeout,
+                self.between_bytes_timeout,
+            )?,
+            sandbox: SandboxConfig {
+                policy: self.sandbox.policy.clone(),
+                guest: self.sandbox.guest.clone(),
+            },
+        }
+        .checked()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backup(extra: &[&str]) -> Result<BackupConfig, Fatal> {
+        let mut argv = vec![
+            "tableau-backup",
+            "backup",
+            "--server",
+            "https://x.example",
+            "--site",
+            "s",
+        ];
+        argv.extend(["--token-name", "n"]);
+        argv.extend(extra);
+        match Cli::try_parse_from(argv)
+            .map_err(|e| Fatal::usage(e.to_string()))?
+            .command
+        {
+            Command::Backup(args) => args.resolve(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn flags_map_to_the_resolved_configuration() {
+        let c = backup(&[
+            "--kinds",
+            "users,custom-views",
+            "--no-extracts",
+            "--max-flows",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(c.scope.kinds, [Kind::Users, Kind::CustomViews]);
+        assert!(!c.scope.include_extracts);
+        assert_eq!(c.scope.max_flows, Some(2));
+        assert_eq!(c.timeouts, Timeouts::default());
+        let err = backup(&["--kinds", "widgets"]).unwrap_err();
+        assert!(err.message.contains("custom-views"), "{}", err.message);
+        let err = backup(&["--connect-timeout", "0"]).unwrap_err();
+        assert!(
+            err.message.contains("--connect-timeout must be at least 1"),
+            "{}",
+            err.message
+        );
+    }
 }

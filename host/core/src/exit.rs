@@ -16,6 +16,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The process exit code.
     pub fn code(self) -> u8 {
         match self {
             Outcome::Complete => 0,
@@ -35,11 +36,14 @@ impl From<Outcome> for ExitCode {
 /// An error with the exit code it should produce.
 #[derive(Debug)]
 pub struct Fatal {
+    /// The exit code it leads to.
     pub outcome: Outcome,
+    /// One line for the user (never a secret).
     pub message: String,
 }
 
 impl Fatal {
+    /// Bad usage or configuration (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Fatal {
             outcome: Outcome::Usage,
@@ -47,6 +51,7 @@ impl Fatal {
         }
     }
 
+    /// Nothing was made, or damage was found (exit 1).
     pub fn failed(message: impl Into<String>) -> Self {
         Fatal {
             outcome: Outcome::Failed,

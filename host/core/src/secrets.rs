@@ -13,10 +13,12 @@ use std::str::FromStr;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a value.
     pub fn new(value: String) -> Self {
         Secret(value)
     }
 
+    /// The value, for the one place that hands it to the guest.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -41,6 +43,8 @@ pub enum SecretSource {
     Env(String),
     /// A file (trailing newline removed), e.g. a mounted Kubernetes secret.
     File(PathBuf),
+    /// Already known to the program (the demo's simulator); never parsed from text.
+    Given(Secret),
 }
 
 impl FromStr for SecretSource {
@@ -62,6 +66,7 @@ impl fmt::Display for SecretSource {
         match self {
             SecretSource::Env(v) => write!(f, "env:{v}"),
             SecretSource::File(p) => write!(f, "file:{}", p.display()),
+            SecretSource::Given(_) => f.write_str("a secret given by the program"),
         }
     }
 }
@@ -76,6 +81,7 @@ impl SecretSource {
                 .map_err(|e| format!("cannot read the token secret from {}: {e}", path.display()))?
                 .trim_end_matches(['\r', '\n'])
                 .to_string(),
+            SecretSource::Given(secret) => secret.expose().to_string(),
         };
         if value.is_empty() {
             return Err(format!("the token secret from {self} is empty"));

@@ -12,8 +12,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 /// An origin the guest may reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// `http` or `https`.
     pub scheme: String,
+    /// Lower-case host name or IP literal (without brackets).
     pub host: String,
+    /// The port, explicit or the scheme's default.
     pub port: u16,
 }
 
@@ -37,13 +40,10 @@ impl Origin {
         Ok(Origin { scheme, host, port })
     }
 
+    /// Whether the host is loopback by the shared rule (plain http allowed).
     pub fn is_loopback_host(&self) -> bool {
-        is_loopback_name(&self.host)
+        tableau_backup_model::loopback::is_loopback_host(&self.host)
     }
-}
-
-fn is_loopback_name(host: &str) -> bool {
-    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The decision for one request.
@@ -69,6 +69,7 @@ pub struct OutboundPolicy {
 }
 
 impl OutboundPolicy {
+    /// The server, plus the policy's `host` or `host:port` entries.
     pub fn new(server: Origin, allow_hosts: &[String]) -> Self {
         let extra = allow_hosts
             .iter()
@@ -157,12 +158,38 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
+    // Addresses that carry an IPv4 address reach it: judge that one.
+    if let Some(v4) = embedded_v4(ip) {
+        return is_public_v4(v4);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (s[0] & 0xfe00) == 0xfc00 // unique local (fd00:ec2::254 is AWS metadata)
         || (s[0] & 0xffc0) == 0xfe80 // link-local
-        || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
+        || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+        || (s[0] == 0x2001 && s[1] == 0) // Teredo: a tunnel to an obfuscated IPv4 address
+        || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0) // discard-only 100::/64
+        || (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 1)) // local-use NAT64 64:ff9b:1::/48
+}
+
+/// The IPv4 address inside a NAT64 (`64:ff9b::/96`), 6to4 (`2002::/16`) or
+/// IPv4-compatible (`::a.b.c.d`) address. (IPv4-mapped is handled before.)
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let o = ip.octets();
+    let v4 = |a: u8, b: u8, c: u8, d: u8| Some(Ipv4Addr::new(a, b, c, d));
+    if s[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] {
+        return v4(o[12], o[13], o[14], o[15]);
+    }
+    if s[0] == 0x2002 {
+        return v4(o[2], o[3], o[4], o[5]);
+    }
+    if s[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified() {
+        return v4(o[12], o[13], o[14], o[15]);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -225,5 +252,26 @@ mod tests {
             .is_ok());
         assert!(!is_public("::ffff:10.1.2.3".parse().unwrap()));
         assert!(!is_public("fd00:ec2::254".parse().unwrap()));
+    }
+
+    #[test]
+    fn ipv6_forms_that_carry_a_private_ipv4_are_not_public() {
+        for private in [
+            "64:ff9b::10.0.0.1", // NAT64
+            "64:ff9b::169.254.169.254",
+            "2002:0a00:0001::1", // 6to4 of 10.0.0.1
+            "2002:a9fe:a9fe::",  // 6to4 of 169.254.169.254
+            "::10.0.0.1",        // IPv4-compatible
+            "::127.0.0.1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+            "64:ff9b:1::1",
+            "100::1",
+            "fec0::1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["64:ff9b::93.184.216.34", "2002:5db8:d822::1", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
     }
 }

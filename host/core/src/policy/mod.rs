@@ -15,9 +15,13 @@ pub const TOKEN_SECRET_NAME: &str = "tableau-token-secret";
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// Outbound HTTP.
     pub http: HttpPolicy,
+    /// Readable secrets.
     pub secrets: SecretsPolicy,
+    /// Store limits.
     pub store: StorePolicy,
+    /// Guest resources.
     pub resources: ResourcePolicy,
 }
 
@@ -33,6 +37,7 @@ pub struct HttpPolicy {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecretsPolicy {
+    /// Granted names.
     pub allow: Vec<String>,
 }
 

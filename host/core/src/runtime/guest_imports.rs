@@ -1,4 +1,5 @@
-//! The small imports: `secrets` (only granted names) and `events`.
+//! The small imports: `secrets` (only granted names) and `events` (redacted and
+//! bounded before anything sees them).
 
 use super::bindings::events::{self, Event};
 use super::bindings::secrets::{self, SecretError};
@@ -9,8 +10,9 @@ impl secrets::Host for HostState {
         match self.secrets.get(&name) {
             Some(secret) => Ok(Ok(secret.expose().to_string())),
             None => {
-                tracing::warn!(target: "policy", "guest asked for secret {name:?}, which the policy does not grant");
-                Ok(Err(SecretError::Denied(name)))
+                let shown = self.redactor.clean(&name);
+                tracing::warn!(target: "policy", "guest asked for secret {shown:?}, which the policy does not grant");
+                Ok(Err(SecretError::Denied(shown)))
             }
         }
     }
@@ -18,12 +20,23 @@ impl secrets::Host for HostState {
 
 impl events::Host for HostState {
     async fn emit(&mut self, mut event: Event) -> wasmtime::Result<()> {
-        // Defence in depth: a guest bug must not carry a secret into a log.
-        if let Event::Log((_, message)) | Event::Failed((_, message)) = &mut event {
-            for secret in self.secrets.values() {
-                if message.contains(secret.expose()) {
-                    *message = message.replace(secret.expose(), "<redacted>");
-                }
+        // Defence in depth: a guest bug must not carry a secret into a log, and a
+        // hostile guest must not flood it.
+        let redactor = &self.redactor;
+        let clean = |text: &mut String| *text = redactor.clean(text);
+        match &mut event {
+            Event::Log((_, message)) => clean(message),
+            Event::Listed(_) => {}
+            Event::Stored(item) => {
+                clean(&mut item.id);
+                clean(&mut item.name);
+                clean(&mut item.key);
+            }
+            Event::Failed((item, why)) => {
+                clean(&mut item.id);
+                clean(&mut item.name);
+                clean(&mut item.key);
+                clean(why);
             }
         }
         (self.events)(event);

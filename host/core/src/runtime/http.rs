@@ -6,6 +6,7 @@
 //! request gets `HttpRequestDenied` and a log line naming the target.
 
 use crate::policy::http::{Origin, OutboundPolicy};
+use crate::redact::Redactor;
 use http_body_util::BodyExt;
 use std::future::Future;
 use std::time::Duration;
@@ -14,19 +15,30 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 /// Host-side ceilings on the guest's request timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeoutCaps {
+    /// To connect.
     pub connect: Duration,
+    /// To the first byte of the response.
     pub first_byte: Duration,
+    /// Between two chunks of the body.
     pub between_bytes: Duration,
 }
 
+/// The `wasi:http` hooks of one guest instance: the policy and the caps.
 pub struct PolicyHooks {
     policy: OutboundPolicy,
     caps: TimeoutCaps,
+    /// Denied targets are logged, and a target is guest-controlled text.
+    redactor: Redactor,
 }
 
 impl PolicyHooks {
-    pub fn new(policy: OutboundPolicy, caps: TimeoutCaps) -> Self {
-        Self { policy, caps }
+    /// Hooks enforcing `policy`, capping timeouts at `caps`.
+    pub fn new(policy: OutboundPolicy, caps: TimeoutCaps, redactor: Redactor) -> Self {
+        Self {
+            policy,
+            caps,
+            redactor,
+        }
     }
 }
 
@@ -34,8 +46,10 @@ fn cap(guest: Option<Duration>, host: Duration) -> Option<Duration> {
     Some(guest.map_or(host, |g| g.min(host)))
 }
 
-fn deny(target: &str, why: &str) -> HttpError {
-    tracing::warn!(target: "policy", "outbound request to {target} denied: {why}");
+fn deny(redactor: &Redactor, target: &str, why: &str) -> HttpError {
+    let line = format!("outbound request to {target} denied: {why}");
+    let line = redactor.clean(&line);
+    tracing::warn!(target: "policy", "{line}");
     HttpError::HttpRequestDenied
 }
 
@@ -70,6 +84,7 @@ impl WasiHttpHooks for PolicyHooks {
         let _ = fut;
         let policy = self.policy.clone();
         let caps = self.caps;
+        let redactor = self.redactor.clone();
         Box::new(async move {
             let uri = request.uri();
             let shown = format!(
@@ -77,8 +92,10 @@ impl WasiHttpHooks for PolicyHooks {
                 uri.scheme_str().unwrap_or("?"),
                 uri.authority().map(|a| a.as_str()).unwrap_or("?")
             );
-            let target = Origin::parse(&shown).map_err(|e| deny(&shown, &e))?;
-            policy.check_target(&target).map_err(|d| deny(&shown, &d.0))?;
+            let target = Origin::parse(&shown).map_err(|e| deny(&redactor, &shown, &e))?;
+            policy
+                .check_target(&target)
+                .map_err(|d| deny(&redactor, &shown, &d.0))?;
             let addrs: Vec<_> = tokio::net::lookup_host((target.host.as_str(), target.port))
                 .await
                 .map_err(|_| HttpError::DnsError {
@@ -88,7 +105,7 @@ impl WasiHttpHooks for PolicyHooks {
                 .collect();
             policy
                 .check_addrs(&target, &addrs)
-                .map_err(|d| deny(&shown, &d.0))?;
+                .map_err(|d| deny(&redactor, &shown, &d.0))?;
             let options = options.unwrap_or_default();
             let options = RequestOptions {
                 connect_timeout: cap(options.connect_timeout, caps.connect),

@@ -1,4 +1,5 @@
-//! Running the guest: wasmtime set-up, the imports it gets, and its limits.
+//! Running the guest: wasmtime set-up, the imports it gets, and its limits
+//! (memory, CPU, wall clock, output), all set here for each run.
 
 mod bindings;
 mod engine;
@@ -15,6 +16,7 @@ pub use state::EventSink;
 
 use crate::policy::http::OutboundPolicy;
 use crate::policy::ResourcePolicy;
+use crate::redact::Redactor;
 use crate::secrets::Secret;
 use crate::store::RunStore;
 use bindings::Backup;
@@ -29,12 +31,17 @@ use wasmtime_wasi_http::WasiHttpCtx;
 
 /// Everything the host grants one run.
 pub struct Grants {
+    /// The store, through the run's grant.
     pub run: Arc<RunStore>,
     /// Secrets by name; only these are readable by the guest.
     pub secrets: HashMap<String, Secret>,
+    /// Where the guest may send HTTP requests.
     pub outbound: OutboundPolicy,
+    /// Ceilings on the guest's request timeouts.
     pub timeouts: TimeoutCaps,
+    /// Memory, CPU, time and output limits.
     pub resources: ResourcePolicy,
+    /// Where the guest's events go (already redacted).
     pub events: EventSink,
 }
 
@@ -64,7 +71,7 @@ impl GuestRuntime {
     /// Instantiate the guest, run one job and tear it down.
     pub async fn run(&self, job: Job, grants: Grants) -> Result<Report, RunError> {
         let res = grants.resources.clone();
-        let secret_values: Vec<Secret> = grants.secrets.values().cloned().collect();
+        let redactor = Redactor::new(grants.secrets.values());
         let output = MemoryOutputPipe::new(res.max_output_bytes as usize);
         let wasi = WasiCtxBuilder::new()
             .stdout(output.clone())
@@ -81,11 +88,12 @@ impl GuestRuntime {
             wasi,
             table: Default::default(),
             http: WasiHttpCtx::new(),
-            hooks: http::PolicyHooks::new(grants.outbound, grants.timeouts),
+            hooks: http::PolicyHooks::new(grants.outbound, grants.timeouts, redactor.clone()),
             limits,
             run: grants.run,
             secrets: grants.secrets,
             events: grants.events,
+            redactor: redactor.clone(),
             cpu_ticks: 0,
         };
         let mut store = wasmtime::Store::new(&self.engine, state);
@@ -110,14 +118,14 @@ impl GuestRuntime {
             instance.call_run(&mut store, &job).await
         })
         .await;
-        log_guest_output(&output);
+        log_guest_output(&output, &redactor);
         match outcome {
             Err(_) => Err(RunError::Stopped(format!(
                 "run deadline of {} s exceeded",
                 res.run_deadline_secs
             ))),
             Ok(Err(trap)) => Err(RunError::Stopped(explain_trap(&trap, &res))),
-            Ok(Ok(Err(e))) => Err(RunError::Guest(scrub_error(e, &secret_values))),
+            Ok(Ok(Err(e))) => Err(RunError::Guest(scrub_error(e, &redactor))),
             Ok(Ok(Ok(report))) => Ok(report),
         }
     }
@@ -125,16 +133,8 @@ impl GuestRuntime {
 
 /// Defence in depth: an error text from the guest (which may quote Tableau's
 /// answer) must not carry a secret to the user's terminal or log.
-fn scrub_error(e: BackupError, secrets: &[Secret]) -> BackupError {
-    let scrub = |m: String| {
-        secrets.iter().fold(m, |m, s| {
-            if s.expose().is_empty() {
-                m
-            } else {
-                m.replace(s.expose(), "<redacted>")
-            }
-        })
-    };
+fn scrub_error(e: BackupError, redactor: &Redactor) -> BackupError {
+    let scrub = |m: String| redactor.clean(&m);
     match e {
         BackupError::InvalidJob(m) => BackupError::InvalidJob(scrub(m)),
         BackupError::Auth(m) => BackupError::Auth(scrub(m)),
@@ -164,10 +164,11 @@ fn explain_trap(trap: &wasmtime::Error, res: &ResourcePolicy) -> String {
     }
 }
 
-fn log_guest_output(output: &MemoryOutputPipe) {
+/// The guest's stdout and stderr, redacted, as log lines (bounded in count and length).
+fn log_guest_output(output: &MemoryOutputPipe, redactor: &Redactor) {
     let bytes = output.contents();
     for line in String::from_utf8_lossy(&bytes).lines().take(200) {
-        let cut: String = line.chars().take(500).collect();
+        let cut: String = redactor.clean(line).chars().take(500).collect();
         tracing::info!(target: "guest", "guest output: {cut}");
     }
 }

@@ -2,6 +2,7 @@
 
 use super::bindings::events::Event;
 use super::http::PolicyHooks;
+use crate::redact::Redactor;
 use crate::secrets::Secret;
 use crate::store::RunStore;
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 /// Receives the guest's progress and log events.
 pub type EventSink = Box<dyn FnMut(Event) + Send>;
 
+/// What one guest instance's wasmtime `Store` holds.
 pub struct HostState {
     pub(super) wasi: WasiCtx,
     pub(super) table: ResourceTable,
@@ -24,6 +26,8 @@ pub struct HostState {
     /// Only the secrets the policy grants; nothing else is reachable.
     pub(super) secrets: HashMap<String, Secret>,
     pub(super) events: EventSink,
+    /// Scrubs the granted secrets from every guest-controlled text the host logs.
+    pub(super) redactor: Redactor,
     /// Guest CPU time used so far, in epoch ticks.
     pub(super) cpu_ticks: u64,
 }

@@ -2,7 +2,8 @@
 //!
 //! The output-stream feeds a bounded channel, so a guest writing faster than
 //! the backend stores waits on the stream's pollable (real backpressure), and
-//! no file is ever held whole in memory.
+//! no file is ever held whole in memory. A write larger than `check-write`
+//! granted traps the guest: it would bypass that bound.
 
 use super::bindings::store::{self, ObjectInfo, StoreError as WitStoreError};
 use super::state::HostState;
@@ -57,6 +58,12 @@ impl Pollable for UploadStream {
 
 impl OutputStream for UploadStream {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        if bytes.len() > WRITE_PERMIT {
+            return Err(StreamError::Trap(wasmtime::format_err!(
+                "the guest wrote {} bytes into an upload, more than the {WRITE_PERMIT} check-write granted",
+                bytes.len()
+            )));
+        }
         match self.permit.take() {
             Some(permit) => {
                 permit.send(bytes);
@@ -82,11 +89,18 @@ impl OutputStream for UploadStream {
     }
 }
 
-fn to_wit(e: RunStoreError) -> WitStoreError {
-    match e {
-        RunStoreError::Denied(m) => WitStoreError::Denied(m),
-        RunStoreError::Store(StoreError::NotFound(k)) => WitStoreError::NotFound(k),
-        RunStoreError::Store(StoreError::Backend(m)) => WitStoreError::Backend(m),
+impl HostState {
+    /// A store error for the guest; refusals are logged (redacted: keys are the guest's text).
+    fn to_wit(&self, e: RunStoreError) -> WitStoreError {
+        match e {
+            RunStoreError::Denied(m) => {
+                let m = self.redactor.clean(&m);
+                tracing::warn!(target: "policy", "store request denied: {m}");
+                WitStoreError::Denied(m)
+            }
+            RunStoreError::Store(StoreError::NotFound(k)) => WitStoreError::NotFound(k),
+            RunStoreError::Store(StoreError::Backend(m)) => WitStoreError::Backend(m),
+        }
     }
 }
 
@@ -95,13 +109,6 @@ fn info(o: StoredObject) -> ObjectInfo {
         key: o.key,
         size: o.size,
         sha256: o.sha256,
-    }
-}
-
-impl HostState {
-    fn denied(&mut self, what: String) -> WitStoreError {
-        tracing::warn!(target: "policy", "store request denied: {what}");
-        WitStoreError::Denied(what)
     }
 }
 
@@ -121,8 +128,7 @@ impl store::Host for HostState {
                 };
                 Ok(Ok(self.table.push(upload)?))
             }
-            Err(RunStoreError::Denied(m)) => Ok(Err(self.denied(m))),
-            Err(e) => Ok(Err(to_wit(e))),
+            Err(e) => Ok(Err(self.to_wit(e))),
         }
     }
 
@@ -134,8 +140,7 @@ impl store::Host for HostState {
     ) -> wasmtime::Result<Result<ObjectInfo, WitStoreError>> {
         match self.run.put(&key, data).await {
             Ok(o) => Ok(Ok(info(o))),
-            Err(RunStoreError::Denied(m)) => Ok(Err(self.denied(m))),
-            Err(e) => Ok(Err(to_wit(e))),
+            Err(e) => Ok(Err(self.to_wit(e))),
         }
     }
 
@@ -143,23 +148,17 @@ impl store::Host for HostState {
         &mut self,
         key: String,
     ) -> wasmtime::Result<Result<Resource<DynInputStream>, WitStoreError>> {
-        if let Err(e) = crate::store::validate_key(&key) {
-            return Ok(Err(self.denied(format!("read of {key:?} refused: {e}"))));
-        }
-        match self.run.store().read(&key).await {
+        match self.run.read(&key).await {
             Ok(reader) => {
                 let stream: DynInputStream = Box::new(wasmtime_wasi::p2::pipe::AsyncReadStream::new(reader));
                 Ok(Ok(self.table.push(stream)?))
             }
-            Err(e) => Ok(Err(to_wit(e.into()))),
+            Err(e) => Ok(Err(self.to_wit(e))),
         }
     }
 
     async fn list(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<ObjectInfo>, WitStoreError>> {
-        if prefix.contains("..") || prefix.starts_with('/') || prefix.len() > crate::store::MAX_KEY_BYTES {
-            return Ok(Err(self.denied(format!("list of {prefix:?} refused"))));
-        }
-        match self.run.store().list(&prefix).await {
+        match self.run.list(&prefix).await {
             Ok(objects) => Ok(Ok(objects
                 .into_iter()
                 .map(|o| ObjectInfo {
@@ -168,7 +167,7 @@ impl store::Host for HostState {
                     sha256: String::new(),
                 })
                 .collect())),
-            Err(e) => Ok(Err(to_wit(e.into()))),
+            Err(e) => Ok(Err(self.to_wit(e))),
         }
     }
 }
@@ -199,7 +198,8 @@ impl store::HostUpload for HostState {
     ) -> wasmtime::Result<Result<ObjectInfo, WitStoreError>> {
         let mut upload = self.table.delete(this)?;
         upload.sender.lock().unwrap().take();
-        Ok(upload.pending.finish().await.map(info).map_err(to_wit))
+        let finished = upload.pending.finish().await;
+        Ok(finished.map(info).map_err(|e| self.to_wit(e)))
     }
 
     async fn abort(&mut self, this: Resource<Upload>) -> wasmtime::Result<()> {

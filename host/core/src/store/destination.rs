@@ -10,7 +10,12 @@ pub enum Destination {
     /// A folder on the local file system.
     Local(PathBuf),
     /// A bucket and a key prefix (without trailing `/`, may be empty).
-    S3 { bucket: String, prefix: String },
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key prefix, maybe empty.
+        prefix: String,
+    },
 }
 
 impl FromStr for Destination {

@@ -1,335 +1,280 @@
-//! The run-scoped view of a store that the guest writes through.
-//!
-//! Every key is validated and placed under the run folder here, in one place;
-//! sizes and SHA-256 are computed here as bytes arrive, so the manifest's
-//! figures come from what was really stored, not from what the guest claims.
+//! [`RunStore`]: the one policy layer between a command (or the guest) and a
+//! backend. Its [`Access`] says what it may do: a backup writes only its own run
+//! folder and reads earlier runs; verify, snapshots and restore only read; only
+//! prune deletes, and only whole runs. Every key and prefix passes [`super::keys`]
+//! here; sizes and SHA-256 are computed here (in [`super::upload`]) as bytes
+//! arrive, so a manifest's figures come from what was stored, not from a claim.
 
-use super::{validate_key, ObjectWriter, Store, StoreError};
+use super::keys::shown as truncate;
+use super::keys::{self, KeyError};
+use super::ledger::{Ledger, WriteLimits};
+use super::upload::{self, PendingUpload, StoredObject};
+use super::{Backend, ObjectMeta, ObjectReader, RunStoreError};
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tableau_backup_model::run_name;
 
-/// Limits the host puts on what one run may store.
-#[derive(Debug, Clone, Copy)]
-pub struct WriteLimits {
-    pub max_object_bytes: u64,
-    pub max_objects: u64,
-}
-
-/// Why a write was refused or failed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum RunStoreError {
-    /// The policy forbids it (bad key, too big, too many).
-    #[error("{0}")]
-    Denied(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// What was stored: run-relative key, size and SHA-256 (hex).
+/// What a [`RunStore`] may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredObject {
-    pub key: String,
-    pub size: u64,
-    pub sha256: String,
-}
-
-/// A store scoped to one run folder.
-pub struct RunStore {
-    store: Arc<Store>,
-    run: String,
-    limits: WriteLimits,
-    objects: AtomicU64,
-    bytes: AtomicU64,
-    /// Set by the first backend failure: after it nothing in this run is trusted,
-    /// so every later write is refused and the run cannot end with a manifest.
-    broken: std::sync::Mutex<Option<String>>,
-    /// Writer tasks, so the run can wait for commits and aborts before exiting.
-    tasks: tokio_util::task::TaskTracker,
-    /// Uploads begun and not yet committed or aborted.
-    open: Arc<AtomicU64>,
+pub enum Access {
+    /// A backup: write into this run folder only; read the whole destination.
+    Backup {
+        /// The run folder's name.
+        run: String,
+    },
+    /// Read the whole destination, write nothing (verify, snapshots, restore).
+    ReadOnly,
+    /// Read, and delete whole runs (prune).
+    Prune,
 }
 
 /// Uploads one run may have open at once: each holds a temp file or a multipart
 /// upload, so a guest must not be able to open them without bound.
 pub const MAX_OPEN_UPLOADS: u64 = 256;
 
-/// An upload in progress: a channel into a task that hashes and writes.
-pub struct PendingUpload {
-    /// Chunks go here; `None` once the upload is finished or aborted.
-    pub chunks: Option<mpsc::Sender<Bytes>>,
-    commit: Option<oneshot::Sender<bool>>,
-    done: Option<tokio::task::JoinHandle<Result<StoredObject, RunStoreError>>>,
-    /// Set by the writer task when it fails, for the stream to report.
-    pub failure: Arc<std::sync::Mutex<Option<String>>>,
+/// A destination seen through one grant.
+pub struct RunStore {
+    backend: Arc<dyn Backend>,
+    access: Access,
+    ledger: Arc<Ledger>,
 }
 
-/// How many chunks may wait between the guest and the backend.
-const CHANNEL_CHUNKS: usize = 16;
+fn refused(what: &str, key: &str, e: KeyError) -> RunStoreError {
+    RunStoreError::Denied(format!("{what} {:?} refused: {e}", truncate(key)))
+}
 
 impl RunStore {
-    pub fn new(store: Arc<Store>, run: String, limits: WriteLimits) -> Self {
+    /// A view of `backend` with `access`; `limits` bound a backup's writes.
+    pub fn new(backend: Arc<dyn Backend>, access: Access, limits: WriteLimits) -> Self {
         Self {
-            store,
-            run,
-            limits,
-            objects: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            broken: std::sync::Mutex::new(None),
-            tasks: tokio_util::task::TaskTracker::new(),
-            open: Arc::new(AtomicU64::new(0)),
+            backend,
+            access,
+            ledger: Arc::new(Ledger::new(limits)),
         }
     }
 
-    /// Refuse further writes: the backend failed once, the run is not trustworthy.
-    fn mark_broken(&self, why: &str) {
-        let mut broken = self.broken.lock().unwrap();
-        if broken.is_none() {
-            tracing::error!("the destination failed; stopping this run: {why}");
-            *broken = Some(why.to_string());
-        }
+    /// A read-only view (verify, snapshots, restore).
+    pub fn read_only(backend: Arc<dyn Backend>) -> Self {
+        let none = WriteLimits {
+            max_object_bytes: 0,
+            max_objects: 0,
+        };
+        Self::new(backend, Access::ReadOnly, none)
     }
 
-    fn check_broken(&self) -> Result<(), RunStoreError> {
-        match self.broken.lock().unwrap().as_ref() {
-            Some(why) => {
-                Err(StoreError::Backend(format!("the destination failed earlier in this run: {why}")).into())
-            }
-            None => Ok(()),
-        }
+    /// What this view may do.
+    pub fn access(&self) -> &Access {
+        &self.access
     }
 
     /// Wait (bounded) for every writer task to commit or abort, e.g. before exit.
     pub async fn drain(&self, limit: std::time::Duration) {
-        self.tasks.close();
-        if tokio::time::timeout(limit, self.tasks.wait()).await.is_err() {
+        self.ledger.tasks.close();
+        if tokio::time::timeout(limit, self.ledger.tasks.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("some uploads were still being committed or aborted at exit");
         }
     }
 
-    pub fn run(&self) -> &str {
-        &self.run
-    }
-
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
-
-    /// Bytes committed so far in this run.
-    pub fn bytes_written(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    /// Objects committed so far in this run.
-    pub fn objects_written(&self) -> u64 {
-        self.objects.load(Ordering::Relaxed)
-    }
-
-    /// Map a run-relative key to a destination key, or refuse it.
-    pub fn scoped_key(&self, key: &str) -> Result<String, RunStoreError> {
-        validate_key(key)
-            .map_err(|e| RunStoreError::Denied(format!("key {:?} refused: {e}", truncate(key))))?;
-        let full = format!("{}/{key}", self.run);
-        validate_key(&full)
-            .map_err(|e| RunStoreError::Denied(format!("key {:?} refused: {e}", truncate(key))))?;
-        Ok(full)
-    }
-
-    /// Start an upload. Bytes sent into `chunks` are hashed and written by a task.
-    pub async fn begin(self: &Arc<Self>, key: &str) -> Result<PendingUpload, RunStoreError> {
-        let full = self.scoped_key(key)?;
-        self.check_broken()?;
-        if self.objects.load(Ordering::Relaxed) >= self.limits.max_objects {
+    /// Map a run-relative key to a destination key, if this grant may write it.
+    pub fn scoped_key(&self, rel: &str) -> Result<String, RunStoreError> {
+        let Access::Backup { run } = &self.access else {
             return Err(RunStoreError::Denied(format!(
-                "object limit reached: a run may store at most {} objects",
-                self.limits.max_objects
+                "write of {:?} refused: this store grant is read-only",
+                truncate(rel)
+            )));
+        };
+        keys::run_key(run, rel).map_err(|e| refused("key", rel, e))
+    }
+
+    /// Start an upload under a run-relative key. Bytes sent into its `chunks`
+    /// are hashed and written by a task.
+    pub async fn begin(self: &Arc<Self>, rel: &str) -> Result<PendingUpload, RunStoreError> {
+        let full = self.scoped_key(rel)?;
+        if rel == run_name::STARTED_KEY {
+            return Err(RunStoreError::Denied(format!(
+                "key {rel:?} refused: it is the host's run marker"
             )));
         }
-        if self.open.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_UPLOADS {
-            self.open.fetch_sub(1, Ordering::SeqCst);
+        let ledger = &self.ledger;
+        ledger.check_broken()?;
+        if ledger.objects.load(Ordering::Relaxed) >= ledger.limits.max_objects {
+            return Err(RunStoreError::Denied(format!(
+                "object limit reached: a run may store at most {} objects",
+                ledger.limits.max_objects
+            )));
+        }
+        if ledger.open.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_UPLOADS {
+            ledger.open.fetch_sub(1, Ordering::SeqCst);
             return Err(RunStoreError::Denied(format!(
                 "too many uploads open at once (at most {MAX_OPEN_UPLOADS})"
             )));
         }
-        let open = OpenGuard(self.open.clone());
-        let writer = self.store.create(&full).await?;
-        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
-        let (commit_tx, commit_rx) = oneshot::channel();
-        let failure = Arc::new(std::sync::Mutex::new(None));
-        let run = self.clone();
-        let key = key.to_string();
-        let task_failure = failure.clone();
-        let task = self.tasks.spawn(async move {
-            let _open = open;
-            pump(run, key, writer, rx, commit_rx, task_failure).await
-        });
-        Ok(PendingUpload {
-            chunks: Some(tx),
-            commit: Some(commit_tx),
-            done: Some(task),
-            failure,
-        })
+        let open = upload::OpenGuard::new(ledger.open.clone());
+        let writer = self.backend.create(&full).await?;
+        Ok(upload::start(ledger.clone(), rel.to_string(), writer, open))
     }
 
     /// Store a small object in one call.
-    pub async fn put(self: &Arc<Self>, key: &str, data: Vec<u8>) -> Result<StoredObject, RunStoreError> {
-        let mut up = self.begin(key).await?;
+    pub async fn put(self: &Arc<Self>, rel: &str, data: Vec<u8>) -> Result<StoredObject, RunStoreError> {
+        let mut up = self.begin(rel).await?;
         if let Some(tx) = up.chunks.as_ref() {
             // A send fails only if the writer task already failed; finish reports why.
             let _ = tx.send(Bytes::from(data)).await;
         }
         up.finish().await
     }
-}
 
-impl PendingUpload {
-    /// Close the stream, commit the object and return what was stored.
-    pub async fn finish(&mut self) -> Result<StoredObject, RunStoreError> {
-        self.chunks = None;
-        if let Some(c) = self.commit.take() {
-            let _ = c.send(true);
-        }
-        match self.done.take() {
-            Some(task) => task
-                .await
-                .unwrap_or_else(|e| Err(StoreError::Backend(format!("writer task failed: {e}")).into())),
-            None => Err(StoreError::Backend("upload already finished".into()).into()),
-        }
+    /// Claim a run folder: atomically create `<run>/<marker>` with `data`.
+    /// `Ok(false)` when another run already holds the name.
+    pub async fn claim(&self, marker: &str, data: Vec<u8>) -> Result<bool, RunStoreError> {
+        let full = self.scoped_key(marker)?;
+        Ok(self.backend.create_new(&full, Bytes::from(data)).await?)
     }
 
-    /// Throw the partial object away.
-    pub async fn abort(&mut self) {
-        self.chunks = None;
-        if let Some(c) = self.commit.take() {
-            let _ = c.send(false);
+    /// Copy an object of the destination (an earlier run's) into this run.
+    pub async fn copy_in(&self, from: &str, rel: &str) -> Result<(), RunStoreError> {
+        keys::validate_key(from).map_err(|e| refused("copy from", from, e))?;
+        let full = self.scoped_key(rel)?;
+        self.ledger.check_broken()?;
+        Ok(self.backend.copy(from, &full).await?)
+    }
+
+    /// Read an object by destination-relative key.
+    pub async fn read(&self, key: &str) -> Result<ObjectReader, RunStoreError> {
+        keys::validate_key(key).map_err(|e| refused("read of", key, e))?;
+        Ok(self.backend.read(key).await?)
+    }
+
+    /// An object's size, or `None`.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, RunStoreError> {
+        keys::validate_key(key).map_err(|e| refused("head of", key, e))?;
+        Ok(self.backend.head(key).await?)
+    }
+
+    /// Objects whose destination-relative key starts with `prefix`, sorted by key.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, RunStoreError> {
+        keys::validate_prefix(prefix).map_err(|e| refused("list of", prefix, e))?;
+        let mut all = self.backend.list(prefix).await?;
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(all)
+    }
+
+    /// Names of the top-level folders, sorted.
+    pub async fn list_folders(&self) -> Result<Vec<String>, RunStoreError> {
+        let mut all = self.backend.list_folders().await?;
+        all.sort();
+        Ok(all)
+    }
+
+    /// Delete a whole run folder (prune only). Returns the objects removed.
+    pub async fn delete_run(&self, run: &str) -> Result<u64, RunStoreError> {
+        if self.access != Access::Prune {
+            return Err(RunStoreError::Denied(format!(
+                "deleting run {:?} refused: only prune may delete",
+                truncate(run)
+            )));
         }
-        if let Some(task) = self.done.take() {
-            let _ = task.await;
+        if !run_name::is_run(run) {
+            return Err(RunStoreError::Denied(format!(
+                "deleting {:?} refused: not a run folder",
+                truncate(run)
+            )));
         }
+        let prefix = keys::run_prefix(run).map_err(|e| refused("run", run, e))?;
+        let keys: Vec<String> = self
+            .backend
+            .list(&prefix)
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        self.backend.delete(&keys).await?;
+        Ok(keys.len() as u64)
     }
 }
 
-impl Drop for PendingUpload {
-    fn drop(&mut self) {
-        // Dropping the commit sender makes the task abort the object.
-        self.chunks = None;
-        self.commit = None;
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{LocalStore, WriteLimits};
 
-async fn pump(
-    run: Arc<RunStore>,
-    key: String,
-    mut writer: ObjectWriter,
-    mut rx: mpsc::Receiver<Bytes>,
-    mut commit: oneshot::Receiver<bool>,
-    failure: Arc<std::sync::Mutex<Option<String>>>,
-) -> Result<StoredObject, RunStoreError> {
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    // The decision comes with `finish`/`abort`, or as an error when the upload is
-    // dropped. Chunks already sent are always drained first: a stream handle the
-    // guest still holds must not keep the object open.
-    let decision = loop {
-        let chunk = tokio::select! {
-            biased;
-            chunk = rx.recv() => chunk,
-            decision = &mut commit => {
-                rx.close();
-                while let Ok(c) = rx.try_recv() {
-                    if let Err(e) = accept(&run, &key, &mut writer, &mut hasher, &mut size, c).await {
-                        return fail(writer, e, &failure).await;
-                    }
-                }
-                break decision;
-            }
-        };
-        match chunk {
-            Some(c) => {
-                if let Err(e) = accept(&run, &key, &mut writer, &mut hasher, &mut size, c).await {
-                    // Record why before closing, so the stream reports the reason.
-                    *failure.lock().unwrap() = Some(e.to_string());
-                    rx.close();
-                    return fail(writer, e, &failure).await;
-                }
-            }
-            // All senders gone: wait for finish or abort.
-            None => break (&mut commit).await,
-        }
+    const LIMITS: WriteLimits = WriteLimits {
+        max_object_bytes: 1 << 20,
+        max_objects: 100,
     };
-    if decision != Ok(true) {
-        writer.abort().await;
-        return Err(RunStoreError::Denied(format!("upload of {key:?} was aborted")));
-    }
-    if let Err(e) = writer.commit().await {
-        run.mark_broken(&e.to_string());
-        *failure.lock().unwrap() = Some(e.to_string());
-        return Err(e.into());
-    }
-    run.objects.fetch_add(1, Ordering::Relaxed);
-    run.bytes.fetch_add(size, Ordering::Relaxed);
-    Ok(StoredObject {
-        key,
-        size,
-        sha256: hex::encode(hasher.finalize()),
-    })
-}
+    const RUN_A: &str = "backup_tableau_cloud_demo_20261201T000000Z";
+    const RUN_B: &str = "backup_tableau_cloud_demo_20261202T000000Z";
 
-/// Hash, size-check and write one chunk.
-async fn accept(
-    run: &RunStore,
-    key: &str,
-    writer: &mut ObjectWriter,
-    hasher: &mut Sha256,
-    size: &mut u64,
-    chunk: Bytes,
-) -> Result<(), RunStoreError> {
-    *size += chunk.len() as u64;
-    if *size > run.limits.max_object_bytes {
-        let why = format!(
-            "object {key:?} exceeds the size limit of {} bytes",
-            run.limits.max_object_bytes
+    async fn backend(dir: &std::path::Path) -> Arc<dyn Backend> {
+        Arc::new(LocalStore::open(dir).await.unwrap())
+    }
+
+    fn backup(b: &Arc<dyn Backend>, run: &str) -> Arc<RunStore> {
+        Arc::new(RunStore::new(
+            b.clone(),
+            Access::Backup { run: run.into() },
+            LIMITS,
+        ))
+    }
+
+    #[tokio::test]
+    async fn grants_separate_writing_reading_and_deleting() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path()).await;
+        let a = backup(&b, RUN_A);
+        let stored = a.put("workbooks/x.twbx", b"abc".to_vec()).await.unwrap();
+        assert_eq!((stored.size, stored.key.as_str()), (3, "workbooks/x.twbx"));
+        assert!(a.put("../escape", vec![]).await.is_err());
+        assert!(a.delete_run(RUN_A).await.is_err(), "a backup may not delete");
+
+        let later = backup(&b, RUN_B);
+        later
+            .copy_in(&format!("{RUN_A}/workbooks/x.twbx"), "workbooks/x.twbx")
+            .await
+            .unwrap();
+        assert!(later.copy_in("../x", "y").await.is_err());
+
+        let ro = Arc::new(RunStore::read_only(b.clone()));
+        assert!(matches!(
+            ro.put("x", vec![1]).await,
+            Err(RunStoreError::Denied(_))
+        ));
+        assert!(ro.read("../etc/passwd").await.is_err());
+        assert!(ro.list("../").await.is_err());
+        assert_eq!(ro.list(&format!("{RUN_B}/")).await.unwrap().len(), 1);
+        assert!(ro.delete_run(RUN_A).await.is_err(), "read-only may not delete");
+
+        let prune = RunStore::new(b.clone(), Access::Prune, LIMITS);
+        assert!(prune.delete_run("policy.toml").await.is_err(), "only run folders");
+        assert_eq!(prune.delete_run(RUN_A).await.unwrap(), 1);
+        assert_eq!(ro.list_folders().await.unwrap(), [RUN_B]);
+        assert_eq!(
+            ro.head(&format!("{RUN_B}/workbooks/x.twbx"))
+                .await
+                .unwrap()
+                .unwrap()
+                .size,
+            3
         );
-        tracing::warn!(target: "policy", "store write denied: {why}");
-        return Err(RunStoreError::Denied(why));
     }
-    hasher.update(&chunk);
-    writer.write(chunk).await.map_err(|e| {
-        run.mark_broken(&e.to_string());
-        e.into()
-    })
-}
 
-async fn fail(
-    writer: ObjectWriter,
-    err: RunStoreError,
-    failure: &std::sync::Mutex<Option<String>>,
-) -> Result<StoredObject, RunStoreError> {
-    *failure.lock().unwrap() = Some(err.to_string());
-    writer.abort().await;
-    Err(err)
-}
-
-/// Counts an upload as open until its writer task ends (or it never starts).
-struct OpenGuard(Arc<AtomicU64>);
-
-impl Drop for OpenGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+    #[tokio::test]
+    async fn a_run_name_is_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path()).await;
+        let a = backup(&b, RUN_A);
+        assert!(a.claim(run_name::STARTED_KEY, b"{}".to_vec()).await.unwrap());
+        assert!(!backup(&b, RUN_A)
+            .claim(run_name::STARTED_KEY, b"{}".to_vec())
+            .await
+            .unwrap());
+        assert!(
+            a.put(run_name::STARTED_KEY, b"x".to_vec()).await.is_err(),
+            "the guest cannot overwrite it"
+        );
     }
-}
-
-/// Keys in error messages are cut short so a 10,000-character key can't flood a log.
-fn truncate(key: &str) -> String {
-    const MAX: usize = 120;
-    if key.len() <= MAX {
-        return key.to_string();
-    }
-    let mut end = MAX;
-    while !key.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &key[..end])
 }

@@ -6,25 +6,30 @@
 //! is then addressed path-style so MinIO and friends work. Objects up to one
 //! part are a single `PutObject`; larger ones are multipart uploads, each part
 //! carrying a SHA-256 checksum the server verifies. Unfinished multipart
-//! uploads are aborted.
+//! uploads are aborted. Copies stay inside the bucket (`CopyObject`, and
+//! `UploadPartCopy` above 5 GiB).
 
+use super::backend::{Backend, ObjectWriter};
 use super::{ObjectMeta, ObjectReader, StoreError};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
+};
 use aws_sdk_s3::Client;
 use bytes::{Bytes, BytesMut};
 
 /// Size of each multipart part (S3's minimum is 5 MiB).
 const PART_SIZE: usize = 8 * 1024 * 1024;
 
+/// An S3 bucket and key prefix.
 pub struct S3Store {
     client: Client,
     bucket: String,
     prefix: String,
 }
 
-pub struct S3Writer {
+struct S3Writer {
     client: Client,
     bucket: String,
     key: String,
@@ -39,6 +44,7 @@ fn sdk_err<E: std::error::Error>(what: &str, e: E) -> StoreError {
 }
 
 impl S3Store {
+    /// Connect with the standard AWS chain and check that the bucket is reachable.
     pub async fn connect(bucket: &str, prefix: &str) -> Result<Self, StoreError> {
         let custom_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
             .iter()
@@ -99,9 +105,12 @@ impl S3Store {
                 .unwrap_or(full)
         }
     }
+}
 
-    pub async fn create(&self, key: &str) -> Result<S3Writer, StoreError> {
-        Ok(S3Writer {
+#[async_trait::async_trait]
+impl Backend for S3Store {
+    async fn create(&self, key: &str) -> Result<Box<dyn ObjectWriter>, StoreError> {
+        Ok(Box::new(S3Writer {
             client: self.client.clone(),
             bucket: self.bucket.clone(),
             key: self.full_key(key),
@@ -109,10 +118,10 @@ impl S3Store {
             upload_id: None,
             parts: Vec::new(),
             done: false,
-        })
+        }))
     }
 
-    pub async fn read(&self, key: &str) -> Result<ObjectReader, StoreError> {
+    async fn read(&self, key: &str) -> Result<ObjectReader, StoreError> {
         let out = self
             .client
             .get_object()
@@ -129,7 +138,7 @@ impl S3Store {
         }
     }
 
-    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
         let mut out = Vec::new();
         let mut pages = self
             .client
@@ -152,7 +161,7 @@ impl S3Store {
         Ok(out)
     }
 
-    pub async fn list_folders(&self) -> Result<Vec<String>, StoreError> {
+    async fn list_folders(&self) -> Result<Vec<String>, StoreError> {
         let base = if self.prefix.is_empty() {
             String::new()
         } else {
@@ -177,10 +186,177 @@ impl S3Store {
         }
         Ok(out)
     }
+
+    async fn create_new(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .if_none_match("*")
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .body(ByteStream::from(data))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            // 412: something is there already; 409: a concurrent conditional write won.
+            Err(e) if matches!(e.raw_response().map(|r| r.status().as_u16()), Some(412 | 409)) => Ok(false),
+            Err(e) => Err(sdk_err("PutObject (If-None-Match)", e)),
+        }
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(Some(ObjectMeta {
+                key: key.to_string(),
+                size: o.content_length().unwrap_or(0).max(0) as u64,
+            })),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+            Err(e) => Err(sdk_err("HeadObject", e)),
+        }
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        let size = match self.head(from).await? {
+            Some(meta) => meta.size,
+            None => return Err(StoreError::NotFound(from.into())),
+        };
+        let source = format!("{}/{}", self.bucket, encode_key(&self.full_key(from)));
+        if size <= MAX_COPY_OBJECT {
+            self.client
+                .copy_object()
+                .bucket(&self.bucket)
+                .key(self.full_key(to))
+                .copy_source(source)
+                .send()
+                .await
+                .map_err(|e| sdk_err("CopyObject", e))?;
+            return Ok(());
+        }
+        self.copy_multipart(&source, to, size).await
+    }
+
+    async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
+        for batch in keys.chunks(1000) {
+            let objects = batch
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(self.full_key(k)).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Backend(format!("S3 DeleteObjects: {e}")))?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::Backend(format!("S3 DeleteObjects: {e}")))?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DeleteObjects", e))?;
+            if let Some(err) = out.errors().first() {
+                return Err(StoreError::Backend(format!(
+                    "S3 DeleteObjects: {} of {} keys not deleted, first {:?}: {}",
+                    out.errors().len(),
+                    batch.len(),
+                    err.key().map(|k| self.strip(k)).unwrap_or("?"),
+                    err.message().unwrap_or("no reason given")
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
-impl S3Writer {
-    pub async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
+/// Largest object `CopyObject` copies in one call (S3's limit).
+const MAX_COPY_OBJECT: u64 = 5 << 30;
+/// Range copied by each `UploadPartCopy` above that.
+const COPY_PART: u64 = 1 << 30;
+
+impl S3Store {
+    /// `UploadPartCopy` in 1 GiB ranges; aborted on any failure.
+    async fn copy_multipart(&self, source: &str, to: &str, size: u64) -> Result<(), StoreError> {
+        let key = self.full_key(to);
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateMultipartUpload", e))?;
+        let mut writer = S3Writer {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.clone(),
+            buf: BytesMut::new(),
+            upload_id: created.upload_id,
+            parts: Vec::new(),
+            done: false,
+        };
+        let upload_id = writer.upload_id.clone().unwrap_or_default();
+        let mut start = 0u64;
+        while start < size {
+            let end = (start + COPY_PART).min(size) - 1;
+            let number = writer.parts.len() as i32 + 1;
+            let out = self
+                .client
+                .upload_part_copy()
+                .bucket(&self.bucket)
+                .key(&key)
+                .upload_id(&upload_id)
+                .part_number(number)
+                .copy_source(source)
+                .copy_source_range(format!("bytes={start}-{end}"))
+                .send()
+                .await;
+            let out = match out {
+                Ok(o) => o,
+                Err(e) => {
+                    writer.abort_upload().await;
+                    writer.done = true;
+                    return Err(sdk_err("UploadPartCopy", e));
+                }
+            };
+            let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string);
+            writer.parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(etag)
+                    .build(),
+            );
+            start = end + 1;
+        }
+        Box::new(writer).commit().await
+    }
+}
+
+/// A key as `x-amz-copy-source` wants it: percent-encoded but for `/`.
+fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[async_trait::async_trait]
+impl ObjectWriter for S3Writer {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
         self.buf.extend_from_slice(&chunk);
         while self.buf.len() >= PART_SIZE {
             let part = self.buf.split_to(PART_SIZE).freeze();
@@ -189,6 +365,22 @@ impl S3Writer {
         Ok(())
     }
 
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let result = self.finish().await;
+        if result.is_err() {
+            self.abort_upload().await;
+        }
+        self.done = true;
+        result
+    }
+
+    async fn abort(mut self: Box<Self>) {
+        self.abort_upload().await;
+        self.done = true;
+    }
+}
+
+impl S3Writer {
     async fn upload_part(&mut self, body: Bytes) -> Result<(), StoreError> {
         if self.upload_id.is_none() {
             let created = self
@@ -224,15 +416,6 @@ impl S3Writer {
                 .build(),
         );
         Ok(())
-    }
-
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        let result = self.finish().await;
-        if result.is_err() {
-            self.abort_upload().await;
-        }
-        self.done = true;
-        result
     }
 
     async fn finish(&mut self) -> Result<(), StoreError> {
@@ -303,11 +486,6 @@ impl S3Writer {
                 }
             }
         }
-    }
-
-    pub async fn abort(mut self) {
-        self.abort_upload().await;
-        self.done = true;
     }
 }
 

@@ -1,24 +1,12 @@
 //! Turning the guest's events into log lines on stderr.
 
-use crate::runtime::{Event, EventSink, Kind, Level};
+use super::human_bytes;
+use crate::runtime::{Event, EventSink, Level};
 use std::time::{Duration, Instant};
+use tableau_backup_model::Kind;
 
-/// Human name of a kind, as in `--kinds`.
-pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Workbooks => "workbooks",
-        Kind::Datasources => "datasources",
-        Kind::Flows => "flows",
-        Kind::Users => "users",
-        Kind::Groups => "groups",
-        Kind::Favorites => "favorites",
-        Kind::Subscriptions => "subscriptions",
-        Kind::CustomViews => "custom-views",
-        Kind::Projects => "projects",
-        Kind::VirtualConnections => "virtual-connections",
-        Kind::ExtractRefreshTasks => "extract-refresh-tasks",
-        Kind::Site => "site",
-    }
+fn kind_name(kind: crate::runtime::Kind) -> &'static str {
+    Kind::from(kind).name()
 }
 
 /// How often a progress line is logged while content is downloading.
@@ -39,7 +27,7 @@ pub fn log_sink() -> EventSink {
             Level::Error => tracing::error!(target: "guest", "{message}"),
         },
         Event::Listed((kind, n)) => {
-            if matches!(kind, Kind::Workbooks | Kind::Datasources | Kind::Flows) {
+            if Kind::from(kind).is_content() {
                 progress.content_listed += n;
             }
             tracing::info!(target: "guest", "listed {n} {}", kind_name(kind))
@@ -78,7 +66,7 @@ impl Progress {
             "progress: {} files stored ({} content items listed), {}, {} failures so far",
             self.stored,
             self.content_listed,
-            crate::backup::human_bytes(self.bytes),
+            human_bytes(self.bytes),
             self.failed
         );
     }

@@ -1,0 +1,409 @@
+//! `manifest.json`: the record of one run, written last by the guest (its
+//! presence marks a finished run) and read by the host (verify, snapshots, and
+//! later restore, prune and incremental runs).
+//!
+//! Deterministic: [`Manifest::seal`] sorts every list, so two runs of the same
+//! site compare cleanly. Readers ignore fields they don't know, so a newer tool's
+//! additions stay readable; `format_version` changes only when an older reader
+//! would misunderstand the file.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The manifest's key in every run folder.
+pub const KEY: &str = "manifest.json";
+/// The `format` field's value.
+pub const FORMAT: &str = "tableau-backup-manifest";
+/// The `format_version` this crate writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One run's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`FORMAT_VERSION`] when written by this version.
+    pub format_version: u32,
+    /// The tool's version.
+    pub tool_version: String,
+    /// The run folder's name.
+    pub run: String,
+    /// The Tableau server's base URL.
+    pub server: String,
+    /// The REST API version used.
+    pub api_version: String,
+    /// The site backed up.
+    pub site: Site,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+    /// `partial` exactly when `failures` is not empty.
+    pub status: Status,
+    /// Content files stored.
+    pub items: Vec<Item>,
+    /// Metadata files stored.
+    pub metadata: Vec<Metadata>,
+    /// What could not be backed up, and why.
+    pub failures: Vec<Failure>,
+    /// Sums over the lists above.
+    pub totals: Totals,
+}
+
+/// The site of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    /// The site's LUID.
+    pub id: String,
+    /// The content URL (`/site/<x>/`).
+    pub content_url: String,
+    /// `null` when the site details were not fetched.
+    pub name: Option<String>,
+}
+
+/// Whether everything listed was backed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// No failures.
+    Complete,
+    /// Some items failed; the rest is good.
+    Partial,
+}
+
+impl Status {
+    /// `complete` or `partial`, as in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Complete => "complete",
+            Status::Partial => "partial",
+        }
+    }
+}
+
+/// The kind of a content file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    /// A workbook (`.twbx` / `.twb`).
+    Workbook,
+    /// A published data source (`.tdsx` / `.tds`).
+    Datasource,
+    /// A Prep flow (`.tflx` / `.tfl`).
+    Flow,
+}
+
+impl ItemKind {
+    /// `workbook`, `datasource` or `flow`, as in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Workbook => "workbook",
+            ItemKind::Datasource => "datasource",
+            ItemKind::Flow => "flow",
+        }
+    }
+}
+
+impl fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored content file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// What it is.
+    pub kind: ItemKind,
+    /// The item's LUID.
+    pub id: String,
+    /// Its name in Tableau.
+    pub name: String,
+    /// Its project's LUID.
+    pub project_id: String,
+    /// Tableau's `updatedAt`.
+    pub updated_at: String,
+    /// Run-relative key of the stored file.
+    pub key: String,
+    /// Bytes, as the host counted them.
+    pub size: u64,
+    /// SHA-256 (lower-case hex), as the host computed it.
+    pub sha256: String,
+    /// The download's `Content-Type`.
+    pub content_type: String,
+    /// The file name the server sent, `null` without a Content-Disposition.
+    pub filename: Option<String>,
+}
+
+/// A stored metadata file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The file name without extension (`users`, `custom_views`).
+    pub kind: String,
+    /// Run-relative key.
+    pub key: String,
+    /// Objects in the file.
+    pub count: u64,
+    /// Bytes, as the host counted them.
+    pub size: u64,
+    /// SHA-256 (lower-case hex), as the host computed it.
+    pub sha256: String,
+}
+
+/// Something that could not be backed up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// An item kind (`workbook`) or a metadata file (`users`).
+    pub kind: String,
+    /// The item's LUID; empty for a whole list.
+    pub id: String,
+    /// The item's name; empty for a whole list.
+    pub name: String,
+    /// Why, in words.
+    pub error: String,
+}
+
+/// Sums over the manifest's lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Content files.
+    pub items: u64,
+    /// Metadata files.
+    pub metadata_files: u64,
+    /// Content and metadata bytes (the manifest cannot count itself).
+    pub bytes: u64,
+    /// Entries in `failures`.
+    pub failures: u64,
+}
+
+/// An object the manifest vouches for: content or metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// Run-relative key.
+    pub key: &'a str,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: &'a str,
+}
+
+/// Why bytes are not a manifest this version can read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Not JSON, or not a manifest's shape.
+    Invalid(serde_json::Error),
+    /// `format` is not [`FORMAT`].
+    NotAManifest(String),
+    /// Written by a newer, incompatible version.
+    TooNew(u32),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Invalid(e) => write!(f, "invalid manifest: {e}"),
+            ReadError::NotAManifest(format) => write!(f, "not a tableau-backup manifest (format {format:?})"),
+            ReadError::TooNew(v) => write!(
+                f,
+                "manifest format_version {v} is newer than this tool reads ({FORMAT_VERSION}); upgrade tableau-backup"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl Manifest {
+    /// Sort every list, then fill in `totals` and `status` from them.
+    pub fn seal(mut self) -> Manifest {
+        self.items.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
+        self.metadata.sort_by(|a, b| a.key.cmp(&b.key));
+        self.failures
+            .sort_by(|a, b| (&a.kind, &a.id, &a.name).cmp(&(&b.kind, &b.id, &b.name)));
+        self.totals = Totals {
+            items: self.items.len() as u64,
+            metadata_files: self.metadata.len() as u64,
+            bytes: self.entries().map(|e| e.size).sum(),
+            failures: self.failures.len() as u64,
+        };
+        self.status = if self.failures.is_empty() {
+            Status::Complete
+        } else {
+            Status::Partial
+        };
+        self
+    }
+
+    /// Whether nothing failed.
+    pub fn is_complete(&self) -> bool {
+        self.status == Status::Complete
+    }
+
+    /// Every object the manifest names: content first, then metadata.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        let items = self.items.iter().map(|i| Entry {
+            key: &i.key,
+            size: i.size,
+            sha256: &i.sha256,
+        });
+        let metadata = self.metadata.iter().map(|m| Entry {
+            key: &m.key,
+            size: m.size,
+            sha256: &m.sha256,
+        });
+        items.chain(metadata)
+    }
+
+    /// Bytes of every object the manifest names.
+    pub fn total_bytes(&self) -> u64 {
+        self.entries().map(|e| e.size).sum()
+    }
+
+    /// The file's bytes: pretty JSON and a final newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Plain structs with string keys: serializing cannot fail.
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// Parse a manifest from a reader, without holding its text whole.
+    pub fn from_reader(reader: impl std::io::Read) -> Result<Manifest, ReadError> {
+        let m: Manifest = serde_json::from_reader(reader).map_err(ReadError::Invalid)?;
+        m.checked()
+    }
+
+    /// Parse a manifest from bytes.
+    pub fn from_slice(bytes: &[u8]) -> Result<Manifest, ReadError> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(ReadError::Invalid)?;
+        m.checked()
+    }
+
+    fn checked(self) -> Result<Manifest, ReadError> {
+        if self.format != FORMAT {
+            return Err(ReadError::NotAManifest(self.format));
+        }
+        if self.format_version > FORMAT_VERSION {
+            return Err(ReadError::TooNew(self.format_version));
+        }
+        Ok(self)
+    }
+}
+
+/// `2026-11-28T05:12:00Z` for seconds since the Unix epoch.
+pub fn rfc3339(unix_secs: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix_secs.min(i64::MAX as u64) as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(kind: ItemKind, key: &str) -> Item {
+        Item {
+            kind,
+            id: "i".into(),
+            name: "n".into(),
+            project_id: String::new(),
+            updated_at: String::new(),
+            key: key.into(),
+            size: 10,
+            sha256: "00".into(),
+            content_type: "application/octet-stream".into(),
+            filename: None,
+        }
+    }
+
+    fn sample(failures: Vec<Failure>) -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            tool_version: "0.1.0".into(),
+            run: "run".into(),
+            server: "https://x".into(),
+            api_version: "3.24".into(),
+            site: Site {
+                id: "s".into(),
+                content_url: "demo".into(),
+                name: None,
+            },
+            started_at: rfc3339(0),
+            finished_at: rfc3339(1),
+            status: Status::Complete,
+            items: vec![
+                item(ItemKind::Workbook, "workbooks/b"),
+                item(ItemKind::Datasource, "d/a"),
+                item(ItemKind::Workbook, "workbooks/a"),
+            ],
+            metadata: vec![Metadata {
+                kind: "users".into(),
+                key: "metadata_tableau/users.json".into(),
+                count: 2,
+                size: 5,
+                sha256: "ff".into(),
+            }],
+            failures,
+            totals: Totals::default(),
+        }
+        .seal()
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_842_720), "2026-11-28T05:12:00Z");
+        assert_eq!(rfc3339(u64::MAX), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn sealed_is_sorted_and_totalled() {
+        let m = sample(vec![]);
+        let keys: Vec<_> = m.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["workbooks/a", "workbooks/b", "d/a"]);
+        assert_eq!(m.totals.bytes, 35);
+        assert_eq!(m.total_bytes(), 35);
+        assert_eq!(m.status, Status::Complete);
+        let v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+        assert_eq!(v["format"], "tableau-backup-manifest");
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["status"], "complete");
+        assert_eq!(v["items"][0]["kind"], "workbook");
+        assert_eq!(v["items"][0]["filename"], serde_json::Value::Null);
+        assert_eq!(v["totals"]["metadata_files"], 1);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let failure = Failure {
+            kind: "workbook".into(),
+            id: "w1".into(),
+            name: "Sales".into(),
+            error: "HTTP 404".into(),
+        };
+        let m = sample(vec![failure]);
+        assert_eq!(m.status, Status::Partial);
+        let bytes = m.to_json();
+        assert_eq!(Manifest::from_slice(&bytes).unwrap(), m);
+        assert_eq!(Manifest::from_reader(&bytes[..]).unwrap(), m);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_but_other_formats_refused() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample(vec![]).to_json()).unwrap();
+        v["added_by_a_newer_tool"] = serde_json::json!({"x": 1});
+        assert!(Manifest::from_slice(v.to_string().as_bytes()).is_ok());
+        v["format_version"] = serde_json::json!(FORMAT_VERSION + 1);
+        let err = Manifest::from_slice(v.to_string().as_bytes()).unwrap_err();
+        assert!(matches!(err, ReadError::TooNew(_)), "{err}");
+        v["format"] = serde_json::json!("something-else");
+        assert!(matches!(
+            Manifest::from_slice(v.to_string().as_bytes()),
+            Err(ReadError::NotAManifest(_))
+        ));
+        assert!(matches!(Manifest::from_slice(b"{"), Err(ReadError::Invalid(_))));
+    }
+}

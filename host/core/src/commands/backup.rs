@@ -1,0 +1,168 @@
+//! `backup`: one function from a resolved [`BackupConfig`] to a finished run.
+//! It reads the secret, loads the policy and the guest, claims a run folder,
+//! turns the configuration into the guest's `Job` and the host's `Grants`, runs
+//! the guest and waits for the store. It prints nothing.
+
+use crate::config::BackupConfig;
+use crate::exit::Fatal;
+use crate::guest::GuestSource;
+use crate::policy::http::OutboundPolicy;
+use crate::policy::{Policy, TOKEN_SECRET_NAME};
+use crate::runtime::{BackupError, EventSink, Grants, Job, Limits, Report, RunError, TimeoutCaps, Timeouts};
+use crate::secrets::Secret;
+use crate::store::{self, Access, Backend, RunStore, WriteLimits};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tableau_backup_model::run_name;
+
+/// A backup that produced a manifest.
+#[derive(Debug)]
+pub struct Finished {
+    /// The guest's report.
+    pub report: Report,
+    /// `<dest>/<run>`.
+    pub location: String,
+    /// Wall time of the whole command.
+    pub elapsed: Duration,
+}
+
+/// The policy in force: the file's, or the defaults.
+pub fn effective_policy(path: Option<&std::path::Path>) -> Result<Policy, Fatal> {
+    match path {
+        Some(p) => Policy::load(p).map_err(|e| Fatal::usage(format!("{e:#}"))),
+        None => Ok(Policy::default()),
+    }
+}
+
+/// Run one backup.
+pub async fn run(
+    config: &BackupConfig,
+    guest: &GuestSource<'_>,
+    events: EventSink,
+) -> Result<Finished, Fatal> {
+    let started = Instant::now();
+    let secret = config.site.token_secret.read().map_err(Fatal::usage)?;
+    let policy = effective_policy(config.sandbox.policy.as_deref())?;
+    if !policy.secrets.allow.iter().any(|n| n == TOKEN_SECRET_NAME) {
+        return Err(Fatal::usage(format!(
+            "the policy does not grant the token secret ({TOKEN_SECRET_NAME:?}) to the guest"
+        )));
+    }
+    let runtime = match &config.sandbox.guest {
+        Some(path) => GuestSource::File(path.clone()).load()?,
+        None => guest.load()?,
+    };
+    let backend = store::connect(&config.dest)
+        .await
+        .map_err(|e| Fatal::failed(e.to_string()))?;
+    let limits = WriteLimits {
+        max_object_bytes: policy.store.max_object_bytes,
+        max_objects: policy.store.max_objects,
+    };
+    let run = claim_run(&backend, &config.site.site, limits).await?;
+    let run_name = match run.access() {
+        Access::Backup { run } => run.clone(),
+        _ => unreachable!("claim_run grants a backup"),
+    };
+    tracing::debug!("run folder {}/{run_name}", config.dest);
+
+    let job = job(config, &run_name);
+    let grants = grants(config, &policy, run.clone(), secret, events);
+    let outcome = runtime.run(job, grants).await;
+    // Commits and aborts finish before the command reports anything.
+    run.drain(Duration::from_secs(60)).await;
+    match outcome {
+        Ok(report) => Ok(Finished {
+            report,
+            location: format!("{}/{run_name}", config.dest),
+            elapsed: started.elapsed(),
+        }),
+        Err(RunError::Guest(BackupError::InvalidJob(m))) => Err(Fatal::usage(format!("invalid job: {m}"))),
+        Err(e) => Err(Fatal::failed(format!(
+            "{e}; no backup was made (run folder {run_name} has no manifest)"
+        ))),
+    }
+}
+
+/// What the guest is asked to do.
+fn job(config: &BackupConfig, run_name: &str) -> Job {
+    let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+    Job {
+        server: config.site.server.clone(),
+        site: config.site.site.clone(),
+        token_name: config.site.token_name.clone(),
+        token_secret_name: TOKEN_SECRET_NAME.to_string(),
+        kinds: config.scope.kinds.iter().map(|&k| k.into()).collect(),
+        include_extracts: config.scope.include_extracts,
+        limits: Limits {
+            max_workbooks: config.scope.max_workbooks,
+            max_datasources: config.scope.max_datasources,
+            max_flows: config.scope.max_flows,
+        },
+        timeouts: Timeouts {
+            connect_ms: ms(config.timeouts.connect),
+            first_byte_ms: ms(config.timeouts.first_byte),
+            between_bytes_ms: ms(config.timeouts.between_bytes),
+        },
+        concurrency: config.concurrency,
+        page_size: config.page_size,
+        run_name: run_name.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+/// What the host lets the guest touch for this run.
+fn grants(
+    config: &BackupConfig,
+    policy: &Policy,
+    run: Arc<RunStore>,
+    secret: Secret,
+    events: EventSink,
+) -> Grants {
+    Grants {
+        run,
+        secrets: HashMap::from([(TOKEN_SECRET_NAME.to_string(), secret)]),
+        outbound: OutboundPolicy::new(config.site.origin.clone(), &policy.http.allow_hosts),
+        timeouts: TimeoutCaps {
+            connect: config.timeouts.connect,
+            first_byte: config.timeouts.first_byte,
+            between_bytes: config.timeouts.between_bytes,
+        },
+        resources: policy.resources.clone(),
+        events,
+    }
+}
+
+/// Name the run and claim its folder atomically: two runs started in the same
+/// second never share one. The later waits for the next second rather than
+/// bend the name's format.
+async fn claim_run(
+    backend: &Arc<dyn Backend>,
+    site: &str,
+    limits: WriteLimits,
+) -> Result<Arc<RunStore>, Fatal> {
+    for _ in 0..5 {
+        let now = time::OffsetDateTime::now_utc();
+        let name = run_name::new(site, now);
+        let run = Arc::new(RunStore::new(
+            backend.clone(),
+            Access::Backup { run: name.clone() },
+            limits,
+        ));
+        let marker = serde_json::json!({
+            "run": name,
+            "started_at": tableau_backup_model::manifest::rfc3339(now.unix_timestamp().max(0) as u64),
+            "tool_version": env!("CARGO_PKG_VERSION"),
+        });
+        let claimed = run
+            .claim(run_name::STARTED_KEY, marker.to_string().into_bytes())
+            .await
+            .map_err(|e| Fatal::failed(format!("cannot create run folder {name}: {e}")))?;
+        if claimed {
+            return Ok(run);
+        }
+        tokio::time::sleep(Duration::from_millis(1000 - u64::from(now.millisecond()))).await;
+    }
+    Err(Fatal::failed("cannot find a free run folder name"))
+}
