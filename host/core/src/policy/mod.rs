@@ -1,7 +1,8 @@
 //! What the guest may touch. Safe defaults, optionally widened or tightened by
 //! a TOML file (`--policy FILE`). Each capability is enforced in one place:
-//! outbound HTTP in [`http`], secrets in `runtime::secrets`, keys and sizes in
-//! `store::RunStore`, memory and time in `runtime::limits`.
+//! outbound HTTP in `runtime::http` (with the rules of [`http`]), secrets in
+//! `runtime::guest_imports`, keys, sizes and counts in `store::RunStore` (keys by
+//! `store::keys`), memory, CPU and time in `runtime` (`GuestRuntime::run`).
 
 pub mod http;
 
