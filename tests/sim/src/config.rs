@@ -27,6 +27,10 @@ pub struct SimConfig {
     pub api_version: String,
     /// Single-request publish limit (bytes); larger gets 400011.
     pub max_single_publish: u64,
+    /// Default-permission types (`projects/{id}/default-permissions/{type}`) the site does
+    /// not serve: they answer 404003 like an unknown URI [default: lenses, metrics, the
+    /// features Tableau Cloud retired].
+    pub unserved_default_permissions: Vec<String>,
 }
 
 /// The site's content: the fixed sample site or a generated one.
@@ -58,6 +62,14 @@ pub struct GenSpec {
     pub favorites_per_user: usize,
     pub extract_refresh_tasks: usize,
     pub virtual_connections: usize,
+    /// Revisions of a workbook or data source: 1 to this many (some deleted) [default: 10,
+    /// what Tableau Cloud keeps].
+    pub max_revisions: usize,
+    pub data_alerts: usize,
+    pub webhooks: usize,
+    pub flow_run_tasks: usize,
+    /// Data quality warnings, on data sources and flows.
+    pub data_quality_warnings: usize,
     pub sizes: SizeSpec,
     /// Cut every generated name (workbooks, data sources, flows, projects, users and their
     /// full names, groups, views, custom views, virtual connections) to at most this many
@@ -109,6 +121,11 @@ impl Default for GenSpec {
             favorites_per_user: 2,
             extract_refresh_tasks: 30,
             virtual_connections: 5,
+            max_revisions: 10,
+            data_alerts: 20,
+            webhooks: 4,
+            flow_run_tasks: 8,
+            data_quality_warnings: 12,
             sizes: SizeSpec::default(),
             max_name_chars: None,
         }
@@ -132,6 +149,11 @@ impl GenSpec {
             favorites_per_user: 0,
             extract_refresh_tasks: 0,
             virtual_connections: 0,
+            max_revisions: 10,
+            data_alerts: 0,
+            webhooks: 0,
+            flow_run_tasks: 0,
+            data_quality_warnings: 0,
             sizes: SizeSpec::default(),
             max_name_chars: None,
         }
@@ -151,6 +173,7 @@ impl SimConfig {
             faults: Faults::default(),
             api_version: "3.24".to_string(),
             max_single_publish: MAX_SINGLE_PUBLISH,
+            unserved_default_permissions: vec!["lenses".into(), "metrics".into()],
         }
     }
 
@@ -303,6 +326,9 @@ impl SimConfig {
         if let Some(f) = f.faults {
             cfg.faults = f;
         }
+        if let Some(u) = f.unserved_default_permissions {
+            cfg.unserved_default_permissions = u;
+        }
         Ok(cfg)
     }
 }
@@ -322,6 +348,7 @@ struct FileConfig {
     #[serde(rename = "generated")]
     site_spec: Option<GenSpec>,
     faults: Option<Faults>,
+    unserved_default_permissions: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -342,13 +369,17 @@ mod tests {
             port = 8123
             site = "acme"
             seed = 9
+            unserved_default_permissions = ["lenses"]
             [generated]
             workbooks = 10
+            max_revisions = 3
             [generated.sizes]
             max = "2MiB"
             [faults]
             latency_ms = 5
             rate_limit_every = 3
+            drift_after_page = 2
+            reject_all_fields_endpoints = ["GET users"]
             "#,
         )
         .unwrap();
@@ -357,7 +388,10 @@ mod tests {
         let SiteSpec::Generated(g) = &cfg.site else {
             panic!()
         };
-        assert_eq!((g.seed, g.workbooks, g.users), (9, 10, 300));
+        assert_eq!((g.seed, g.workbooks, g.users, g.max_revisions), (9, 10, 300, 3));
+        assert_eq!(cfg.unserved_default_permissions, ["lenses"]);
+        assert_eq!(cfg.faults.drift_after_page, Some(2));
+        assert_eq!(cfg.faults.reject_all_fields_endpoints, ["GET users"]);
         assert_eq!(g.sizes.max, 2 << 20);
         assert_eq!(cfg.faults.latency_ms, 5);
         assert_eq!(cfg.faults.rate_limit_every, Some(3));

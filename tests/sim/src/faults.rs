@@ -76,6 +76,16 @@ pub struct Faults {
     /// held in memory) [default: 200 MiB].
     #[serde(with = "crate::util::size_serde")]
     pub huge_body_bytes: u64,
+    /// Answer 400 to list requests with `fields=_all_` on endpoints whose name contains one
+    /// of these ("" matches every endpoint), like a server that does not take the parameter.
+    pub reject_all_fields_endpoints: Vec<String>,
+    /// Paging drift: once page N of a top-level list has been served, delete
+    /// `drift_delete` items of its first page, so later items slide back a page.
+    pub drift_after_page: Option<usize>,
+    /// Items deleted by the drift (at least 1).
+    pub drift_delete: usize,
+    /// Limit the drift to endpoints whose name contains one of these; empty: every list.
+    pub drift_endpoints: Vec<String>,
 }
 
 impl Default for Faults {
@@ -105,6 +115,10 @@ impl Default for Faults {
             bad_body: BadBody::default(),
             bad_body_times: None,
             huge_body_bytes: DEFAULT_HUGE_BODY_BYTES,
+            reject_all_fields_endpoints: Vec::new(),
+            drift_after_page: None,
+            drift_delete: 1,
+            drift_endpoints: Vec::new(),
         }
     }
 }
@@ -270,13 +284,39 @@ impl Faults {
         self.huge_body_bytes = n;
         self
     }
+
+    /// List requests with `fields=_all_` to endpoints whose name contains one of these
+    /// (`""`: every endpoint) get 400.
+    pub fn reject_all_fields(mut self, endpoints: &[&str]) -> Self {
+        self.reject_all_fields_endpoints = endpoints.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Once page `page` of a list has been served, delete `delete` items of its first page.
+    pub fn drift_after_page(mut self, page: usize, delete: usize) -> Self {
+        self.drift_after_page = Some(page);
+        self.drift_delete = delete;
+        self
+    }
+
+    /// Limit the drift to endpoints whose name contains one of these.
+    pub fn drift_endpoints(mut self, endpoints: &[&str]) -> Self {
+        self.drift_endpoints = endpoints.iter().map(|s| s.to_string()).collect();
+        self
+    }
 }
 
-/// Whether a content download endpoint (never given a bad body).
+/// Whether `endpoint` contains one of `names`.
+fn names_match(names: &[String], endpoint: &str) -> bool {
+    names.iter().any(|e| endpoint.contains(e.as_str()))
+}
+
+/// Whether a content download endpoint, of the current version or a revision (never
+/// given a bad body).
 fn is_download(endpoint: &str) -> bool {
     ["workbooks", "datasources", "flows"]
         .iter()
-        .any(|k| endpoint == format!("GET {k}/{{id}}/content"))
+        .any(|k| endpoint.starts_with(&format!("GET {k}/{{id}}/")) && endpoint.ends_with("/content"))
 }
 
 /// A fault decided for one request before it is handled.
@@ -299,6 +339,8 @@ struct Inner {
     dropped: HashSet<(String, bool)>,
     missing: HashSet<String>,
     bad_bodies_sent: u64,
+    /// Lists the drift has already hit.
+    drifted: HashSet<String>,
 }
 
 impl FaultState {
@@ -312,6 +354,7 @@ impl FaultState {
                 dropped: HashSet::new(),
                 missing: HashSet::new(),
                 bad_bodies_sent: 0,
+                drifted: HashSet::new(),
             }),
         }
     }
@@ -325,6 +368,7 @@ impl FaultState {
         g.dropped.clear();
         g.missing = missing;
         g.bad_bodies_sent = 0;
+        g.drifted.clear();
         g.faults = f;
     }
 
@@ -404,12 +448,7 @@ impl FaultState {
     /// are). Does not count.
     pub fn bad_body_matches(&self, endpoint: &str) -> bool {
         let g = self.inner.lock().unwrap();
-        !g.faults.bad_body_endpoints.is_empty()
-            && !is_download(endpoint)
-            && g.faults
-                .bad_body_endpoints
-                .iter()
-                .any(|e| endpoint.contains(e.as_str()))
+        !is_download(endpoint) && names_match(&g.faults.bad_body_endpoints, endpoint)
     }
 
     /// Take a bad body for a matching response: `(kind, huge_body_bytes)`, or `None` once
@@ -421,6 +460,25 @@ impl FaultState {
         }
         g.bad_bodies_sent += 1;
         Some((g.faults.bad_body, g.faults.huge_body_bytes))
+    }
+
+    /// Whether `fields=_all_` gets 400 on this endpoint.
+    pub fn rejects_all_fields(&self, endpoint: &str) -> bool {
+        names_match(
+            &self.inner.lock().unwrap().faults.reject_all_fields_endpoints,
+            endpoint,
+        )
+    }
+
+    /// How many items to delete now that `page` of list `key` (served by `endpoint`) went
+    /// out: `Some` once per list, when the drift fault is on and `page` is its page.
+    pub fn drift(&self, endpoint: &str, key: &str, page: usize) -> Option<usize> {
+        let mut g = self.inner.lock().unwrap();
+        let f = &g.faults;
+        let on = f.drift_after_page == Some(page)
+            && (f.drift_endpoints.is_empty() || names_match(&f.drift_endpoints, endpoint));
+        let n = f.drift_delete.max(1);
+        (on && g.drifted.insert(key.to_string())).then_some(n)
     }
 
     pub fn retry_after(&self) -> Option<u64> {
@@ -546,10 +604,33 @@ mod tests {
         );
         assert!(s.bad_body_matches("POST auth/signin"));
         assert!(!s.bad_body_matches("GET flows/{id}/content"));
+        assert!(!s.bad_body_matches("GET workbooks/{id}/revisions/{n}/content"));
+        assert!(s.bad_body_matches("GET workbooks/{id}/revisions"));
         assert!(s.bad_body_matches("GET customviews/{id}/content"));
         for _ in 0..5 {
             assert_eq!(s.take_bad_body(), Some((BadBody::Huge, 7)));
         }
+    }
+
+    #[test]
+    fn drift_once_per_list() {
+        let s = FaultState::new();
+        assert_eq!(s.drift("GET users", "users", 2), None);
+        s.set(
+            Faults::default()
+                .drift_after_page(2, 3)
+                .drift_endpoints(&["GET users"]),
+            HashSet::new(),
+        );
+        assert_eq!(s.drift("GET users", "users", 1), None);
+        assert_eq!(s.drift("GET users", "users", 2), Some(3));
+        assert_eq!(s.drift("GET users", "users", 2), None);
+        assert_eq!(s.drift("GET workbooks", "workbooks", 2), None);
+        s.set(Faults::default().drift_after_page(1, 0), HashSet::new());
+        assert_eq!(s.drift("GET workbooks", "workbooks", 1), Some(1));
+        assert!(!s.rejects_all_fields("GET users"));
+        s.set(Faults::default().reject_all_fields(&[""]), HashSet::new());
+        assert!(s.rejects_all_fields("GET users"));
     }
 
     #[test]

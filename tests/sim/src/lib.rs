@@ -23,9 +23,19 @@ use tokio::task::JoinHandle;
 pub use config::{GenSpec, SimConfig, SiteSpec, SizeSpec, MAX_SINGLE_PUBLISH};
 pub use faults::{BadBody, DropMode, Faults, CLOUD_MAX_CONCURRENT_DOWNLOADS, DEFAULT_HUGE_BODY_BYTES};
 pub use log::{RateLimitEvent, RequestLog};
+pub use site::alerts::DataAlert;
+pub use site::connections::Connection;
 pub use site::content::ContentReader;
-pub use site::model::ContentKind;
-pub use site::{Catalog, CatalogItem, Counts};
+pub use site::dqw::QualityWarning;
+pub use site::flow_tasks::FlowTask;
+pub use site::model::{ContentKind, Schedule};
+pub use site::perms::{GranteeKind, Mode, Resource, DEFAULT_PERMISSION_TYPES};
+pub use site::revisions::Revision;
+pub use site::webhooks::Webhook;
+pub use site::{
+    Catalog, CatalogConnection, CatalogCustomView, CatalogItem, CatalogProject, CatalogRevision, CatalogView,
+    Counts, DefaultPermissionRule, PermissionRule,
+};
 pub use util::parse_size;
 
 use api::State;
@@ -147,19 +157,56 @@ impl Sim {
         id: &str,
         include_extract: bool,
     ) -> Option<(String, u64)> {
-        let mut r = self.content_reader(kind, id, include_extract)?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut n = 0u64;
-        loop {
-            let k = r.read(&mut buf).ok()?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            n += k as u64;
-        }
-        Some((hex::encode(h.finalize()), n))
+        sha256(self.content_reader(kind, id, include_extract)?)
+    }
+
+    /// A reader over the bytes of revision `number` of a workbook or data source (the
+    /// current one: the item's bytes); `None` for an unknown item or revision, or a
+    /// deleted one (its download is 404).
+    pub fn revision_reader(
+        &self,
+        kind: ContentKind,
+        id: &str,
+        number: u32,
+        include_extract: bool,
+    ) -> Option<ContentReader> {
+        let site = &self.state.site;
+        let item = site.content_by_id(kind, id)?;
+        let index = site.content_index(kind, id);
+        site::revisions::revision_source(site, &item, index, number, include_extract)?
+            .reader()
+            .ok()
+    }
+
+    /// The bytes of revision `number` (see [`Sim::revision_reader`]).
+    pub fn revision_content(
+        &self,
+        kind: ContentKind,
+        id: &str,
+        number: u32,
+        include_extract: bool,
+    ) -> Option<Vec<u8>> {
+        let mut r = self.revision_reader(kind, id, number, include_extract)?;
+        let mut v = Vec::with_capacity(r.len() as usize);
+        r.read_to_end(&mut v).ok()?;
+        Some(v)
+    }
+
+    /// Hex SHA-256 and length of revision `number`'s bytes (streamed).
+    pub fn revision_sha256(
+        &self,
+        kind: ContentKind,
+        id: &str,
+        number: u32,
+        include_extract: bool,
+    ) -> Option<(String, u64)> {
+        sha256(self.revision_reader(kind, id, number, include_extract)?)
+    }
+
+    /// The bytes `GET customviews/{id}/content` returns (a JSON array).
+    pub fn custom_view_definition(&self, id: &str) -> Option<Vec<u8>> {
+        let site = &self.state.site;
+        Some(site::cvdef::definition(site, &site.custom_view_by_id(id)?))
     }
 
     /// Stop accepting, close connections, wait for the server task.
@@ -175,6 +222,22 @@ impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
+}
+
+/// Hex SHA-256 and length of everything `r` yields (1 MiB at a time).
+fn sha256(mut r: ContentReader) -> Option<(String, u64)> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = r.read(&mut buf).ok()?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Some((hex::encode(h.finalize()), n))
 }
 
 async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {

@@ -68,6 +68,13 @@ pub fn iso(secs: i64) -> String {
         .expect("a whole-second UTC time formats as RFC 3339")
 }
 
+/// Seconds since the Unix epoch of a `YYYY-MM-DDTHH:MM:SSZ` time (0 if it does not parse).
+pub fn parse_iso(s: &str) -> i64 {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .unwrap_or(0)
+}
+
 /// Parse "1234", "64KiB", "10MB", "2GiB", "1.5G" (K/M/G/T are binary multiples).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -125,6 +132,8 @@ mod tests {
     fn iso_dates() {
         assert_eq!(iso(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso(1_708_000_000), "2024-02-15T12:26:40Z");
+        assert_eq!(parse_iso("2024-02-15T12:26:40Z"), 1_708_000_000);
+        assert_eq!(parse_iso("nope"), 0);
     }
 
     #[test]

@@ -116,7 +116,7 @@ async fn every_list_matches_the_catalog() {
     assert_eq!(walk("flows", "flows", "flow").await.len(), n.flows);
     let users = walk("users", "users", "user").await;
     assert_eq!(users.len(), n.users);
-    let groups = walk("groups", "groups", "group").await;
+    let groups = walk("groups?fields=_all_", "groups", "group").await;
     assert_eq!(groups.len(), n.groups);
     let projects = walk("projects", "projects", "project").await;
     assert_eq!(projects.len(), n.projects);

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
@@ -18,10 +17,11 @@ use hyper::{Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::format::{escape_xml, Fmt};
+use super::format::Fmt;
 use super::lists::not_found;
 use super::{full, query, rate_limited, Resp, SelfCounting, State};
 use crate::site::content::{ContentSource, Generator};
+use crate::site::cvdef;
 use crate::site::model::ContentKind;
 use crate::site::Site;
 
@@ -62,6 +62,12 @@ pub(crate) fn disposition(kind: ContentKind, name: &str, ext: &str) -> String {
     }
 }
 
+/// Whether a download request keeps the extract (flows have no `includeExtract`).
+pub(crate) fn include_extract(kind: ContentKind, q: Option<&str>) -> bool {
+    kind == ContentKind::Flow
+        || query::param(q, "includeExtract").is_none_or(|v| !v.eq_ignore_ascii_case("false"))
+}
+
 pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Option<&str>, fmt: Fmt) -> Resp {
     let Some(item) = state.site.content_by_id(kind, id) else {
         return not_found(fmt, kind.singular(), id);
@@ -69,19 +75,38 @@ pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Optio
     if state.faults.is_missing(id) {
         return not_found(fmt, kind.singular(), id);
     }
-    // Flows have no includeExtract.
-    let include_extract = kind == ContentKind::Flow
-        || query::param(q, "includeExtract").is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let include_extract = include_extract(kind, q);
+    let file = File {
+        kind,
+        id,
+        drop_key: (id.to_string(), include_extract),
+        name: &item.name,
+        ext: item.files.ext(include_extract),
+    };
+    stream(state, file, Site::source(&item, include_extract), fmt)
+}
+
+/// What a download sends, for its headers and faults.
+pub(crate) struct File<'a> {
+    pub kind: ContentKind,
+    /// The item's id (the stall fault names items).
+    pub id: &'a str,
+    /// What a once-per-item drop remembers.
+    pub drop_key: (String, bool),
+    pub name: &'a str,
+    pub ext: &'a str,
+}
+
+/// Stream `src` as a download, with the download faults.
+pub(crate) fn stream(state: &Arc<State>, file: File, src: ContentSource, fmt: Fmt) -> Resp {
     let n = state.log.download_started();
     let guard = DownloadGuard(state.clone());
     if state.faults.max_downloads().is_some_and(|max| n > max) {
         return rate_limited(state);
     }
     state.log.download_counted(n);
-    let src = Site::source(&item, include_extract);
     let len = src.len();
-    let ext = item.files.ext(include_extract);
-    let ctype = if src.starts_with_zip() || !matches!(ext, "twb" | "tds" | "tfl") {
+    let ctype = if src.starts_with_zip() || !matches!(file.ext, "twb" | "tds" | "tfl") {
         "application/octet-stream"
     } else {
         "application/xml"
@@ -94,14 +119,18 @@ pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Optio
             Err(e) => return super::error(fmt, 500, "500000", "Internal Server Error", &e.to_string()),
         },
     };
-    let stall = state.faults.stall_point(id, len);
+    let stall = state.faults.stall_point(file.id, len);
+    let (drop_id, drop_extract) = &file.drop_key;
     let body = DownloadBody {
         src: body_src,
         pos: 0,
         len,
         stall_at: stall.map(|(at, _)| at),
         stall_for: stall.map(|(_, d)| d).unwrap_or_default(),
-        drop_at: state.faults.drop_point(id, include_extract).filter(|&d| d < len),
+        drop_at: state
+            .faults
+            .drop_point(drop_id, *drop_extract)
+            .filter(|&d| d < len),
         bps: state.faults.slow_bps().filter(|&b| b > 0),
         sleep: None,
         drop_armed: false,
@@ -113,7 +142,7 @@ pub(crate) fn download(state: &Arc<State>, kind: ContentKind, id: &str, q: Optio
     let h = r.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(CONTENT_LENGTH, HeaderValue::from(len));
-    if let Ok(v) = HeaderValue::from_str(&disposition(kind, &item.name, ext)) {
+    if let Ok(v) = HeaderValue::from_str(&disposition(file.kind, file.name, file.ext)) {
         h.insert(CONTENT_DISPOSITION, v);
     }
     r.extensions_mut().insert(SelfCounting);
@@ -247,29 +276,15 @@ impl Body for DownloadBody {
     }
 }
 
-/// `GET /api/exp/sites/{site}/customviews/{id}/content`: the JSON array Tableau returns,
-/// one entry with the base64url customized-view XML.
+/// `GET /api/exp/sites/{site}/customviews/{id}/content`: the definition's JSON array.
 pub(crate) fn custom_view(state: &State, id: &str, fmt: Fmt) -> Resp {
     let Some(cv) = state.site.custom_view_by_id(id) else {
         return not_found(fmt, "customView", id);
     };
-    let mut name = String::new();
-    escape_xml(&cv.view.name, true, &mut name);
-    let name = name.replace('\'', "&apos;");
-    let xml = format!(
-        "<?xml version='1.0' encoding='utf-8' ?>\n\n<customized-view dashboard='{name}' \
-         source-build='2024.2.0 (20242.24.0716.1944)' version='18.1' \
-         xmlns:user='http://www.tableausoftware.com/xml/user'>\n  <active id='1' />\n</customized-view>\n"
-    );
-    let body = serde_json::json!([{
-        "isSourceView": true,
-        "viewName": cv.view.name,
-        "tcv": base64::engine::general_purpose::URL_SAFE.encode(xml),
-    }]);
     full(
         StatusCode::OK,
         "application/octet-stream",
-        serde_json::to_vec(&body).unwrap_or_default(),
+        cvdef::definition(&state.site, &cv),
     )
 }
 

@@ -2,9 +2,11 @@
 
 use hyper::StatusCode;
 
+use super::fields;
 use super::format::{Fmt, Node};
-use super::{error, ok, query, render, Resp, State};
-use crate::site::model::ListKind;
+use super::paged::{paged, List};
+use super::{error, ok, render, Resp, State};
+use crate::site::model::{ContentKind, ListKind};
 
 /// 404 for a missing resource. Codes other than 404005/404006/404048 are approximations.
 pub(crate) fn not_found(fmt: Fmt, what: &str, id: &str) -> Resp {
@@ -31,86 +33,41 @@ pub(crate) fn not_found(fmt: Fmt, what: &str, id: &str) -> Resp {
     )
 }
 
-/// A paginated list: `pagination` + `<wrapper>` holding the page's elements.
-fn paged(
-    state: &State,
-    q: Option<&str>,
-    fmt: Fmt,
-    wrapper: &'static str,
-    total: usize,
-    node: impl Fn(usize) -> Node,
-) -> Resp {
-    let page = match query::page(q) {
-        Ok(p) => p,
-        Err((code, detail)) => return page_error(fmt, code, &detail),
-    };
-    let conds = match query::filters(q) {
-        Ok(c) => c,
-        Err(d) => return error(fmt, 400, "400000", "Bad Request", &d),
-    };
-    let (items, real): (Vec<Node>, usize) = if conds.is_empty() && query::param(q, "sort").is_none() {
-        match query::slice(page, total) {
-            Ok(r) => (r.map(&node).collect(), total),
-            Err((code, detail)) => return page_error(fmt, code, &detail),
-        }
-    } else {
-        // Filtering and sorting look at every element; only used when asked for.
-        let mut all: Vec<Node> = (0..total)
-            .map(&node)
-            .filter(|n| query::matches(n, &conds))
-            .collect();
-        query::sort(&mut all, q);
-        let len = all.len();
-        match query::slice(page, len) {
-            Ok(r) => (all.drain(r).collect(), len),
-            Err((code, detail)) => return page_error(fmt, code, &detail),
-        }
-    };
-    let advertised = real as u64 + state.faults.inflate();
-    ok(
-        fmt,
-        StatusCode::OK,
-        &[
-            render::pagination(page.number, page.size, advertised),
-            Node::new(wrapper).children(items),
-        ],
-    )
-}
-
-fn page_error(fmt: Fmt, code: &str, detail: &str) -> Resp {
-    let summary = if code == "400006" {
-        "Invalid page number"
-    } else {
-        "Invalid page size"
-    };
-    error(fmt, 400, code, summary, detail)
-}
-
-pub(crate) fn list(state: &State, kind: ListKind, q: Option<&str>, fmt: Fmt) -> Resp {
+/// A top-level list (`endpoint`: its log name, e.g. "GET workbooks").
+pub(crate) fn list(state: &State, kind: ListKind, endpoint: &str, q: Option<&str>, fmt: Fmt) -> Resp {
     let site = &state.site;
     let total = site.count(kind);
     if let Some(k) = kind.content() {
-        return paged(state, q, fmt, k.plural(), total, |i| {
+        let set = match k {
+            ContentKind::Workbook => &fields::WORKBOOKS,
+            ContentKind::Datasource => &fields::DATASOURCES,
+            ContentKind::Flow => &fields::FLOWS,
+        };
+        let list = List::new(endpoint, k.plural(), total)
+            .drifting(k.plural())
+            .fields(set);
+        return paged(state, q, fmt, list, |i| {
             render::content(site, &site.content(k, i), false)
         });
     }
+    let list = |wrapper: &'static str| List::new(endpoint, wrapper, total).drifting(wrapper);
     match kind {
-        ListKind::Users => paged(state, q, fmt, "users", total, |i| {
+        ListKind::Users => paged(state, q, fmt, list("users").fields(&fields::USERS), |i| {
             render::user("user", &site.user(i))
         }),
-        ListKind::Groups => paged(state, q, fmt, "groups", total, |i| {
+        ListKind::Groups => paged(state, q, fmt, list("groups").fields(&fields::GROUPS), |i| {
             render::group(&site.group(i), site.members(i).len())
         }),
-        ListKind::Projects => paged(state, q, fmt, "projects", total, |i| {
+        ListKind::Projects => paged(state, q, fmt, list("projects").fields(&fields::PROJECTS), |i| {
             render::project(site, &site.project(i))
         }),
-        ListKind::Subscriptions => paged(state, q, fmt, "subscriptions", total, |i| {
+        ListKind::Subscriptions => paged(state, q, fmt, list("subscriptions"), |i| {
             render::subscription(&site.subscription(i))
         }),
-        ListKind::CustomViews => paged(state, q, fmt, "customViews", total, |i| {
+        ListKind::CustomViews => paged(state, q, fmt, list("customViews"), |i| {
             render::custom_view(&site.custom_view(i))
         }),
-        ListKind::VirtualConnections => paged(state, q, fmt, "virtualConnections", total, |i| {
+        ListKind::VirtualConnections => paged(state, q, fmt, list("virtualConnections"), |i| {
             render::vconn(site, &site.vconn(i))
         }),
         _ => tasks(state, fmt),
@@ -150,13 +107,14 @@ pub(crate) fn get(state: &State, kind: ListKind, id: &str, fmt: Fmt) -> Resp {
     }
 }
 
-pub(crate) fn group_users(state: &State, id: &str, q: Option<&str>, fmt: Fmt) -> Resp {
+pub(crate) fn group_users(state: &State, id: &str, endpoint: &str, q: Option<&str>, fmt: Fmt) -> Resp {
     let site = &state.site;
     let Some(g) = site.group_index(id) else {
         return not_found(fmt, "group", id);
     };
     let members = site.members(g);
-    paged(state, q, fmt, "users", members.len(), |t| {
+    let list = List::new(endpoint, "users", members.len()).fields(&fields::GROUP_USERS);
+    paged(state, q, fmt, list, |t| {
         render::user("user", &site.user(members.get(t)))
     })
 }
@@ -184,5 +142,6 @@ pub(crate) fn tasks(state: &State, fmt: Fmt) -> Resp {
 
 /// `GET sites`: Tableau Cloud lists only the signed-in site.
 pub(crate) fn sites(state: &State, q: Option<&str>, fmt: Fmt) -> Resp {
-    paged(state, q, fmt, "sites", 1, |_| render::site(&state.site))
+    let list = List::new("GET sites", "sites", 1);
+    paged(state, q, fmt, list, |_| render::site(&state.site))
 }

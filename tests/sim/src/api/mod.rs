@@ -2,16 +2,25 @@
 //! response helpers.
 
 mod admin;
+mod alerts;
 mod auth;
+mod automation;
 mod badbody;
+mod connections;
 mod content;
+mod dqw;
+mod fields;
 pub(crate) mod format;
 mod lists;
 mod multipart;
+mod paged;
+mod perms;
 mod publish;
 mod query;
 mod render;
+mod revisions;
 mod router;
+mod views;
 mod xmlreq;
 
 use std::convert::Infallible;
@@ -93,7 +102,7 @@ pub(crate) fn empty(status: StatusCode) -> Resp {
     r
 }
 
-fn not_found_uri(fmt: Fmt, path: &str) -> Resp {
+pub(crate) fn not_found_uri(fmt: Fmt, path: &str) -> Resp {
     error(
         fmt,
         404,
@@ -165,7 +174,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
         Some(Injected::ServerError(s)) => server_error(fmt, s),
         Some(Injected::RateLimit) => rate_limited(&state),
         None => {
-            let resp = dispatch(&state, route, req, fmt, &path).await;
+            let resp = dispatch(&state, route, req, fmt, &path, &endpoint).await;
             if state.faults.bad_body_matches(&endpoint) {
                 badbody::apply(&state, resp, fmt, &endpoint).await
             } else {
@@ -188,7 +197,14 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
     Ok(resp)
 }
 
-async fn dispatch(state: &Arc<State>, route: Route, req: Request<ReqBody>, fmt: Fmt, path: &str) -> Resp {
+async fn dispatch(
+    state: &Arc<State>,
+    route: Route,
+    req: Request<ReqBody>,
+    fmt: Fmt,
+    path: &str,
+    endpoint: &str,
+) -> Resp {
     match route {
         Route::ServerInfo => auth::server_info(state, fmt),
         Route::SignIn => auth::sign_in(state, req, fmt).await,
@@ -223,7 +239,7 @@ async fn dispatch(state: &Arc<State>, route: Route, req: Request<ReqBody>, fmt: 
                     if site != state.site.info().id {
                         return auth::wrong_site(fmt, &site);
                     }
-                    scoped_route(state, scoped, req, fmt, &session).await
+                    scoped_route(state, scoped, req, fmt, &session, endpoint).await
                 }
                 _ => unreachable!(),
             }
@@ -237,13 +253,14 @@ async fn scoped_route(
     req: Request<ReqBody>,
     fmt: Fmt,
     session: &auth::SessionInfo,
+    endpoint: &str,
 ) -> Resp {
     let q = req.uri().query().map(str::to_string);
     let q = q.as_deref();
     match scoped {
-        Scoped::List(kind) => lists::list(state, kind, q, fmt),
+        Scoped::List(kind) => lists::list(state, kind, endpoint, q, fmt),
         Scoped::Get(kind, id) => lists::get(state, kind, &id, fmt),
-        Scoped::GroupUsers(id) => lists::group_users(state, &id, q, fmt),
+        Scoped::GroupUsers(id) => lists::group_users(state, &id, endpoint, q, fmt),
         Scoped::Favorites(id) => lists::favorites(state, &id, fmt),
         Scoped::Tasks => lists::tasks(state, fmt),
         Scoped::Content(kind, id) => content::download(state, kind, &id, q, fmt),
@@ -253,5 +270,19 @@ async fn scoped_route(
         Scoped::UploadInit => publish::upload_init(state, fmt),
         Scoped::UploadAppend(id) => publish::upload_append(state, &id, req, fmt).await,
         Scoped::Job(id) => publish::job(state, &id, fmt),
+        Scoped::Permissions(res, id) => perms::explicit(state, res, &id, fmt),
+        Scoped::DefaultPermissions(id, t) => perms::defaults(state, &id, t, fmt, req.uri().path()),
+        Scoped::Views => views::site_views(state, endpoint, q, fmt),
+        Scoped::WorkbookViews(id) => views::workbook_views(state, &id, endpoint, q, fmt),
+        Scoped::View(id) => views::view(state, &id, fmt),
+        Scoped::Revisions(kind, id) => revisions::list(state, kind, &id, endpoint, q, fmt),
+        Scoped::RevisionContent(kind, id, n) => revisions::content(state, kind, &id, &n, q, fmt),
+        Scoped::Connections(kind, id) => connections::list(state, kind, &id, fmt),
+        Scoped::DataAlerts => alerts::list(state, endpoint, q, fmt),
+        Scoped::DataAlert(id) => alerts::get(state, &id, fmt),
+        Scoped::Webhooks => automation::webhooks(state, fmt),
+        Scoped::Webhook(id) => automation::get_webhook(state, &id, fmt),
+        Scoped::FlowTasks => automation::flow_tasks(state, fmt),
+        Scoped::QualityWarnings(t, id) => dqw::list(state, &t, &id, fmt),
     }
 }

@@ -175,7 +175,13 @@ pub(crate) fn matches(n: &Node, conds: &[Cond]) -> bool {
 }
 
 /// Apply `sort=field:asc|desc,...` (stable).
+#[cfg(test)]
 pub(crate) fn sort(nodes: &mut [Node], query: Option<&str>) {
+    sort_by_node(nodes, query, |n| n)
+}
+
+/// Apply `sort=field:asc|desc,...` (stable) to items holding an element.
+pub(crate) fn sort_by_node<T>(items: &mut [T], query: Option<&str>, node: impl Fn(&T) -> &Node) {
     let Some(s) = param(query, "sort") else {
         return;
     };
@@ -187,7 +193,8 @@ pub(crate) fn sort(nodes: &mut [Node], query: Option<&str>) {
             (f.to_string(), dir.eq_ignore_ascii_case("desc"))
         })
         .collect();
-    nodes.sort_by(|a, b| {
+    items.sort_by(|a, b| {
+        let (a, b) = (node(a), node(b));
         for (f, desc) in &keys {
             let (x, y) = (values(a, f), values(b, f));
             let o = compare(x.first().copied().unwrap_or(""), y.first().copied().unwrap_or(""));

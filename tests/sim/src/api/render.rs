@@ -6,7 +6,7 @@ use crate::site::Site;
 
 const POD: &str = "https://10ay.online.tableau.com";
 
-fn b(v: bool) -> &'static str {
+pub(crate) fn b(v: bool) -> &'static str {
     if v {
         "true"
     } else {
@@ -15,7 +15,7 @@ fn b(v: bool) -> &'static str {
 }
 
 /// `size` in list responses is in MB (rounded, at least 1).
-fn size_mb(bytes: u64) -> u64 {
+pub(crate) fn size_mb(bytes: u64) -> u64 {
     ((bytes + (1 << 19)) >> 20).max(1)
 }
 
@@ -50,7 +50,7 @@ pub fn user(name: &'static str, u: &User) -> Node {
         .child(Node::new("domain").attr("name", u.domain))
 }
 
-fn owner(site: &Site, id: &str) -> Node {
+pub(crate) fn owner(site: &Site, id: &str) -> Node {
     match site.user_by_id(id) {
         Some(u) => Node::new("owner")
             .attr("email", &u.email)
@@ -63,7 +63,7 @@ fn owner(site: &Site, id: &str) -> Node {
     }
 }
 
-fn project_ref(site: &Site, id: &str) -> Node {
+pub(crate) fn project_ref(site: &Site, id: &str) -> Node {
     match site.project_by_id(id) {
         Some(p) => Node::new("project")
             .attr("id", &p.id)
@@ -183,7 +183,7 @@ pub fn group(g: &Group, members: usize) -> Node {
         .child(Node::new("domain").attr("name", g.domain))
 }
 
-fn schedule(s: &Schedule) -> Node {
+pub(crate) fn schedule(s: &Schedule) -> Node {
     Node::new("schedule")
         .attr("frequency", s.frequency)
         .attr("nextRunAt", &s.next_run_at)

@@ -3,6 +3,7 @@
 use hyper::Method;
 
 use crate::site::model::{ContentKind, ListKind};
+use crate::site::perms::{default_type, Resource};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -34,6 +35,23 @@ pub(crate) enum Scoped {
     UploadAppend(String),
     Job(String),
     CustomViewContent(String),
+    Permissions(Resource, String),
+    /// Project id and the canonical content type.
+    DefaultPermissions(String, &'static str),
+    Views,
+    WorkbookViews(String),
+    View(String),
+    Revisions(ContentKind, String),
+    /// Item id and revision number (as sent).
+    RevisionContent(ContentKind, String, String),
+    Connections(ContentKind, String),
+    DataAlerts,
+    DataAlert(String),
+    Webhooks,
+    Webhook(String),
+    FlowTasks,
+    /// Content type and content id.
+    QualityWarnings(String, String),
 }
 
 fn is(seg: &str, word: &str) -> bool {
@@ -128,6 +146,14 @@ fn scoped(method: &Method, tail: &[&str]) -> Option<(Scoped, String)> {
     let post = method == Method::POST;
     let put = method == Method::PUT;
     let content_kind = |s: &str| ContentKind::ALL.into_iter().find(|k| is(s, k.plural()));
+    let revisable = |s: &str| content_kind(s).filter(|k| *k != ContentKind::Flow);
+    let resource = |s: &str| Resource::ALL.into_iter().find(|r| is(s, r.plural()));
+    let id = |s: &&str| s.to_string();
+    if get {
+        if let Some(r) = extra_get(tail, content_kind, revisable, resource) {
+            return Some(r);
+        }
+    }
     Some(match tail {
         [t, e] if is(t, "tasks") && is(e, "extractRefreshes") && get => {
             (Scoped::Tasks, "tasks/extractRefreshes".into())
@@ -141,8 +167,8 @@ fn scoped(method: &Method, tail: &[&str]) -> Option<(Scoped, String)> {
         [g, id, u] if is(g, "groups") && is(u, "users") && get => {
             (Scoped::GroupUsers(id.to_string()), "groups/{id}/users".into())
         }
-        [c, id, x] if is(c, "customviews") && is(x, "content") && get => (
-            Scoped::CustomViewContent(id.to_string()),
+        [c, i, x] if is(c, "customviews") && is(x, "content") && get => (
+            Scoped::CustomViewContent(id(i)),
             "customviews/{id}/content".into(),
         ),
         [k, id, x] if is(x, "content") && get => {
@@ -171,6 +197,69 @@ fn scoped(method: &Method, tail: &[&str]) -> Option<(Scoped, String)> {
             }
             (Scoped::Get(l, id.to_string()), format!("{name}/{{id}}"))
         }
+        _ => return None,
+    })
+}
+
+/// The read-only endpoints of permissions, views, revisions, connections, alerts,
+/// webhooks, flow tasks and data quality warnings.
+fn extra_get(
+    tail: &[&str],
+    content_kind: impl Fn(&str) -> Option<ContentKind>,
+    revisable: impl Fn(&str) -> Option<ContentKind>,
+    resource: impl Fn(&str) -> Option<Resource>,
+) -> Option<(Scoped, String)> {
+    let id = |s: &&str| s.to_string();
+    Some(match tail {
+        [v] if is(v, "views") => (Scoped::Views, "views".into()),
+        [v, i] if is(v, "views") => (Scoped::View(id(i)), "views/{id}".into()),
+        [w, i, v] if is(w, "workbooks") && is(v, "views") => {
+            (Scoped::WorkbookViews(id(i)), "workbooks/{id}/views".into())
+        }
+        [k, i, p] if is(p, "permissions") => {
+            let r = resource(k)?;
+            (
+                Scoped::Permissions(r, id(i)),
+                format!("{}/{{id}}/permissions", r.plural()),
+            )
+        }
+        [p, i, d, t] if is(p, "projects") && is(d, "default-permissions") => {
+            let t = default_type(t)?;
+            (
+                Scoped::DefaultPermissions(id(i), t),
+                format!("projects/{{id}}/default-permissions/{t}"),
+            )
+        }
+        [k, i, r] if is(r, "revisions") => {
+            let k = revisable(k)?;
+            (
+                Scoped::Revisions(k, id(i)),
+                format!("{}/{{id}}/revisions", k.plural()),
+            )
+        }
+        [k, i, r, n, c] if is(r, "revisions") && is(c, "content") => {
+            let k = revisable(k)?;
+            (
+                Scoped::RevisionContent(k, id(i), id(n)),
+                format!("{}/{{id}}/revisions/{{n}}/content", k.plural()),
+            )
+        }
+        [k, i, c] if is(c, "connections") => {
+            let k = content_kind(k)?;
+            (
+                Scoped::Connections(k, id(i)),
+                format!("{}/{{id}}/connections", k.plural()),
+            )
+        }
+        [a] if is(a, "dataAlerts") => (Scoped::DataAlerts, "dataAlerts".into()),
+        [a, i] if is(a, "dataAlerts") => (Scoped::DataAlert(id(i)), "dataAlerts/{id}".into()),
+        [w] if is(w, "webhooks") => (Scoped::Webhooks, "webhooks".into()),
+        [w, i] if is(w, "webhooks") => (Scoped::Webhook(id(i)), "webhooks/{id}".into()),
+        [t, f] if is(t, "tasks") && is(f, "runFlow") => (Scoped::FlowTasks, "tasks/runFlow".into()),
+        [d, t, i] if is(d, "dataQualityWarnings") => (
+            Scoped::QualityWarnings(id(t), id(i)),
+            "dataQualityWarnings/{type}/{id}".into(),
+        ),
         _ => return None,
     })
 }
@@ -210,5 +299,29 @@ mod tests {
             "PUT fileUploads/{id}"
         );
         assert_eq!(r(Method::GET, "/api/3.24/sites/S").0, Route::Site("S".into()));
+        let name = |p: &str| r(Method::GET, &format!("/api/3.24/sites/S/{p}")).1;
+        assert_eq!(name("views/V/permissions"), "GET views/{id}/permissions");
+        assert_eq!(
+            name("virtualconnections/V/permissions"),
+            "GET virtualConnections/{id}/permissions"
+        );
+        assert_eq!(
+            name("projects/P/default-permissions/virtualconnections"),
+            "GET projects/{id}/default-permissions/virtualConnections"
+        );
+        assert_eq!(name("projects/P/default-permissions/nope"), "GET <unknown>");
+        assert_eq!(
+            name("datasources/D/revisions/3/content"),
+            "GET datasources/{id}/revisions/{n}/content"
+        );
+        assert_eq!(name("flows/F/revisions"), "GET <unknown>");
+        assert_eq!(name("flows/F/connections"), "GET flows/{id}/connections");
+        assert_eq!(name("workbooks/W/views"), "GET workbooks/{id}/views");
+        assert_eq!(name("tasks/runFlow"), "GET tasks/runFlow");
+        assert_eq!(
+            name("dataQualityWarnings/datasource/D"),
+            "GET dataQualityWarnings/{type}/{id}"
+        );
+        assert_eq!(name("dataAlerts/A"), "GET dataAlerts/{id}");
     }
 }

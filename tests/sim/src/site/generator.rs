@@ -23,6 +23,13 @@ pub(crate) const K_TASK: u8 = 10;
 pub(crate) const K_VCONN: u8 = 11;
 pub(crate) const K_SITE: u8 = 12;
 pub(crate) const K_MISC: u8 = 13;
+pub(crate) const K_PERM: u8 = 14;
+pub(crate) const K_ALERT: u8 = 15;
+pub(crate) const K_WEBHOOK: u8 = 16;
+pub(crate) const K_FLOW_TASK: u8 = 17;
+pub(crate) const K_CONNECTION: u8 = 18;
+pub(crate) const K_DQW: u8 = 19;
+pub(crate) const K_REVISION: u8 = 20;
 
 const T0: i64 = 1_546_300_800; // 2019-01-01
 const T1: i64 = 1_748_736_000; // 2025-06-01
@@ -169,41 +176,6 @@ impl GeneratedSite {
         let u = (hv >> 11) as f64 / (1u64 << 53) as f64;
         let (a, b) = ((min as f64).ln(), (max as f64).ln());
         ((a + u * (b - a)).exp() as u64).clamp(min, max)
-    }
-
-    fn schedule(&self, hv: u64) -> Schedule {
-        let day = names::WEEKDAYS[((hv >> 8) % 7) as usize];
-        let start = format!("{:02}:{:02}:00", (hv >> 12) % 24, (hv >> 20) % 12 * 5);
-        let next = iso(T1 + 86_400 + ((hv >> 24) % (7 * 86_400 / 300) * 300) as i64);
-        let (frequency, end, intervals) = match hv % 4 {
-            0 => (
-                "Hourly",
-                Some("23:00:00".to_string()),
-                vec![
-                    ("hours", "1".to_string()),
-                    ("weekDay", day.to_string()),
-                    ("weekDay", "Friday".to_string()),
-                ],
-            ),
-            1 => (
-                "Daily",
-                None,
-                vec![("hours", "24".to_string()), ("weekDay", day.to_string())],
-            ),
-            2 => ("Weekly", None, vec![("weekDay", day.to_string())]),
-            _ => (
-                "Monthly",
-                None,
-                vec![("monthDay", ((hv >> 32) % 28 + 1).to_string())],
-            ),
-        };
-        Schedule {
-            frequency,
-            next_run_at: next,
-            start,
-            end,
-            intervals,
-        }
     }
 
     fn sheet_count(&self, wb: usize) -> usize {
@@ -463,7 +435,7 @@ impl Source for GeneratedSite {
             content_id,
             content_type: if is_view { "View" } else { "Workbook" },
             send_if_view_empty: (hs >> 30).is_multiple_of(2),
-            schedule: self.schedule(self.hh(K_SUBSCRIPTION, i, 2)),
+            schedule: schedule(self.hh(K_SUBSCRIPTION, i, 2)),
             user_id: self.user_id(u),
             user_name: self.user(u).name,
         }
@@ -508,7 +480,7 @@ impl Source for GeneratedSite {
             priority: 50,
             consecutive_failed: ((ht >> 40) % 3) as u32,
             task_type: ["FullRefresh", "FullRefresh", "IncrementalRefresh"][((ht >> 44) % 3) as usize],
-            schedule: self.schedule(self.hh(K_TASK, i, 2)),
+            schedule: schedule(self.hh(K_TASK, i, 2)),
             target,
         }
     }
@@ -584,6 +556,10 @@ impl Source for GeneratedSite {
         (c == code && idx < self.count(k) && luid(self.seed, code, idx as u64) == id).then_some(idx)
     }
 
+    fn view_count(&self, wb: usize) -> usize {
+        self.sheet_count(wb)
+    }
+
     fn view_ref(&self, wb: usize, sheet: usize) -> ViewRef {
         let w = self.content(ContentKind::Workbook, wb);
         w.views[sheet.min(w.views.len() - 1)].clone()
@@ -608,6 +584,42 @@ impl Source for GeneratedSite {
 
     fn child_projects(&self, p: &str) -> usize {
         self.children.get(p).copied().unwrap_or(0)
+    }
+}
+
+/// A Tableau Cloud inline schedule chosen by `hv`.
+pub(crate) fn schedule(hv: u64) -> Schedule {
+    let day = names::WEEKDAYS[((hv >> 8) % 7) as usize];
+    let start = format!("{:02}:{:02}:00", (hv >> 12) % 24, (hv >> 20) % 12 * 5);
+    let next = iso(T1 + 86_400 + ((hv >> 24) % (7 * 86_400 / 300) * 300) as i64);
+    let (frequency, end, intervals) = match hv % 4 {
+        0 => (
+            "Hourly",
+            Some("23:00:00".to_string()),
+            vec![
+                ("hours", "1".to_string()),
+                ("weekDay", day.to_string()),
+                ("weekDay", "Friday".to_string()),
+            ],
+        ),
+        1 => (
+            "Daily",
+            None,
+            vec![("hours", "24".to_string()), ("weekDay", day.to_string())],
+        ),
+        2 => ("Weekly", None, vec![("weekDay", day.to_string())]),
+        _ => (
+            "Monthly",
+            None,
+            vec![("monthDay", ((hv >> 32) % 28 + 1).to_string())],
+        ),
+    };
+    Schedule {
+        frequency,
+        next_run_at: next,
+        start,
+        end,
+        intervals,
     }
 }
 

@@ -1,19 +1,36 @@
 //! The site: an immutable base (generated or sample) plus what clients published or created.
 
+pub mod alerts;
+pub mod catalog;
+mod catalog_extras;
+mod catalog_perms;
+pub mod connections;
 pub mod content;
+pub(crate) mod cvdef;
+pub mod dqw;
+pub(crate) mod drift;
+pub(crate) mod extras;
+pub mod flow_tasks;
 pub(crate) mod generator;
 pub mod model;
 mod names;
+pub mod perms;
+pub mod revisions;
 pub(crate) mod sample;
 mod store;
+mod views;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use serde::Serialize;
-
 use crate::config::{SimConfig, SiteSpec};
+pub use catalog::{Catalog, CatalogItem, Counts};
+pub use catalog_extras::{
+    CatalogConnection, CatalogCustomView, CatalogProject, CatalogRevision, CatalogView,
+};
+pub use catalog_perms::{DefaultPermissionRule, PermissionRule};
 use content::ContentSource;
 use model::*;
 pub(crate) use names::slug;
@@ -37,6 +54,11 @@ pub(crate) trait Source: Send + Sync {
     fn find(&self, k: ListKind, id: &str) -> Option<usize>;
     fn view_ref(&self, wb: usize, sheet: usize) -> ViewRef;
 
+    /// Number of views of workbook `wb`.
+    fn view_count(&self, wb: usize) -> usize {
+        self.content(ContentKind::Workbook, wb).views.len()
+    }
+
     /// Indices of the content of kind `k` in project `p`.
     fn content_in_project(&self, k: ContentKind, p: &str) -> Vec<usize> {
         (0..self.count(k.list()))
@@ -59,70 +81,12 @@ pub(crate) trait Source: Send + Sync {
     }
 }
 
-/// What the site holds, for tests to compare a backup against.
-#[derive(Clone, Debug, Serialize)]
-pub struct Catalog {
-    pub site_id: String,
-    pub site_content_url: String,
-    /// The LUID of the user every PAT signs in as (a site administrator).
-    pub user_id: String,
-    pub items: Vec<CatalogItem>,
-    pub counts: Counts,
-}
-
-/// One workbook, data source or flow.
-#[derive(Clone, Debug, Serialize)]
-pub struct CatalogItem {
-    pub kind: ContentKind,
-    pub id: String,
-    pub name: String,
-    pub project_id: String,
-    pub content_url: String,
-    pub updated_at: String,
-    pub has_extracts: bool,
-    /// File extension of a download with `includeExtract=true` (the default).
-    pub ext: String,
-    pub size: u64,
-    pub ext_without_extract: String,
-    pub size_without_extract: u64,
-    /// False when the missing-content fault makes its download 404.
-    pub downloadable: bool,
-}
-
-/// Sizes of every list.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Counts {
-    pub projects: usize,
-    pub users: usize,
-    pub groups: usize,
-    /// Sum over groups of their members (including "All Users").
-    pub group_members: usize,
-    pub workbooks: usize,
-    pub datasources: usize,
-    pub flows: usize,
-    pub subscriptions: usize,
-    pub custom_views: usize,
-    /// Sum over users of their favorites.
-    pub favorites: usize,
-    pub extract_refresh_tasks: usize,
-    pub virtual_connections: usize,
-}
-
-impl Catalog {
-    pub fn item(&self, id: &str) -> Option<&CatalogItem> {
-        self.items.iter().find(|i| i.id == id)
-    }
-
-    pub fn of_kind(&self, kind: ContentKind) -> impl Iterator<Item = &CatalogItem> {
-        self.items.iter().filter(move |i| i.kind == kind)
-    }
-}
-
 pub(crate) struct Site {
     base: Box<dyn Source>,
     store: RwLock<Store>,
     dir: tempfile::TempDir,
     pub seed: u64,
+    pub extras: extras::Extras,
     /// Serialises publish / create-project (check for a name clash, then insert).
     pub publish_lock: tokio::sync::Mutex<()>,
 }
@@ -161,6 +125,7 @@ impl Site {
             store: RwLock::new(Store::default()),
             dir: tempfile::Builder::new().prefix("tableau-sim-").tempdir()?,
             seed,
+            extras: extras::Extras::of(cfg),
             publish_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -183,6 +148,11 @@ impl Site {
             }
     }
 
+    /// Records in the immutable base (published or created ones not counted).
+    pub fn base_count(&self, k: ListKind) -> usize {
+        self.base.count(k)
+    }
+
     pub fn project(&self, i: usize) -> Project {
         let n = self.base.count(ListKind::Projects);
         if i < n {
@@ -193,6 +163,9 @@ impl Site {
     }
 
     pub fn project_by_id(&self, id: &str) -> Option<Project> {
+        if self.is_removed(id) {
+            return None;
+        }
         if let Some(i) = self.base.find(ListKind::Projects, id) {
             return Some(self.base.project(i));
         }
@@ -205,7 +178,7 @@ impl Site {
     }
 
     pub fn user_index(&self, id: &str) -> Option<usize> {
-        self.base.find(ListKind::Users, id)
+        self.index_of(ListKind::Users, id)
     }
 
     pub fn user_by_id(&self, id: &str) -> Option<User> {
@@ -217,7 +190,7 @@ impl Site {
     }
 
     pub fn group_index(&self, id: &str) -> Option<usize> {
-        self.base.find(ListKind::Groups, id)
+        self.index_of(ListKind::Groups, id)
     }
 
     pub fn members(&self, g: usize) -> Members {
@@ -239,6 +212,9 @@ impl Site {
     }
 
     pub fn content_by_id(&self, k: ContentKind, id: &str) -> Option<ContentItem> {
+        if self.is_removed(id) {
+            return None;
+        }
         if let Some(i) = self.base.find(k.list(), id) {
             return Some(self.content(k, i));
         }
@@ -246,9 +222,15 @@ impl Site {
         s.published[kidx(k)].iter().find(|c| c.id == id).cloned()
     }
 
-    /// Index of a base record by id (not for projects or content, which can be added to).
+    /// Index of a base record by id (not for projects or content, which can be added to);
+    /// `None` once the drift fault deleted it.
     pub fn index_of(&self, k: ListKind, id: &str) -> Option<usize> {
-        self.base.find(k, id)
+        self.base.find(k, id).filter(|_| !self.is_removed(id))
+    }
+
+    /// Index of a base content item by id (published items have none).
+    pub fn content_index(&self, k: ContentKind, id: &str) -> Option<usize> {
+        self.index_of(k.list(), id)
     }
 
     pub fn subscription(&self, i: usize) -> Subscription {
@@ -260,8 +242,7 @@ impl Site {
     }
 
     pub fn custom_view_by_id(&self, id: &str) -> Option<CustomView> {
-        self.base
-            .find(ListKind::CustomViews, id)
+        self.index_of(ListKind::CustomViews, id)
             .map(|i| self.base.custom_view(i))
     }
 
@@ -274,8 +255,7 @@ impl Site {
     }
 
     pub fn vconn_by_id(&self, id: &str) -> Option<VirtualConnection> {
-        self.base
-            .find(ListKind::VirtualConnections, id)
+        self.index_of(ListKind::VirtualConnections, id)
             .map(|i| self.base.vconn(i))
     }
 
@@ -344,54 +324,12 @@ impl Site {
         out
     }
 
-    pub fn catalog(&self, missing: &HashSet<String>) -> Catalog {
-        let mut items = Vec::new();
-        for k in ContentKind::ALL {
-            for i in 0..self.count(k.list()) {
-                let c = self.content(k, i);
-                items.push(CatalogItem {
-                    kind: k,
-                    downloadable: !missing.contains(&c.id),
-                    id: c.id,
-                    name: c.name,
-                    project_id: c.project_id,
-                    content_url: c.content_url,
-                    updated_at: c.updated_at,
-                    has_extracts: c.has_extracts,
-                    ext: c.files.ext.to_string(),
-                    size: c.files.size,
-                    ext_without_extract: c.files.ext_no_extract.to_string(),
-                    size_without_extract: c.files.size_no_extract,
-                });
-            }
-        }
-        let users = self.count(ListKind::Users);
-        let groups = self.count(ListKind::Groups);
-        let counts = Counts {
-            projects: self.count(ListKind::Projects),
-            users,
-            groups,
-            group_members: (0..groups).map(|g| self.members(g).len()).sum(),
-            workbooks: self.count(ListKind::Workbooks),
-            datasources: self.count(ListKind::Datasources),
-            flows: self.count(ListKind::Flows),
-            subscriptions: self.count(ListKind::Subscriptions),
-            custom_views: self.count(ListKind::CustomViews),
-            favorites: (0..users).map(|u| self.favorites(u).len()).sum(),
-            extract_refresh_tasks: self.count(ListKind::Tasks),
-            virtual_connections: self.count(ListKind::VirtualConnections),
-        };
-        let info = self.info();
-        Catalog {
-            site_id: info.id.clone(),
-            site_content_url: info.content_url.clone(),
-            user_id: self.admin().id,
-            items,
-            counts,
-        }
-    }
-
     // ---- mutations (publish, create project, uploads, jobs) ----
+
+    /// Run `f` with the store locked for reading.
+    pub fn read_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        f(&self.store.read().unwrap())
+    }
 
     /// Run `f` with the store locked for writing.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {

@@ -209,7 +209,7 @@ pub struct ContentItem {
 }
 
 /// A Tableau Cloud inline schedule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub frequency: &'static str,
     pub next_run_at: String,

@@ -162,6 +162,11 @@ impl SampleSite {
             project(4, "Sales", "", None, 1),
             project(5, "Données 🌍", "Données internationales", Some(4), 1),
         ];
+        // Locked and unlocked projects: Finance locks itself only, Sales and its child all.
+        let mut projects = projects;
+        projects[2].content_permissions = "LockedToProjectWithoutNested";
+        projects[4].content_permissions = "LockedToProject";
+        projects[5].content_permissions = "LockedToProject";
         let users = vec![
             user(
                 0,

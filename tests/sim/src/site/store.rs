@@ -1,6 +1,6 @@
 //! Runtime state added by clients: published content, created projects, upload sessions, jobs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::model::{ContentItem, ContentKind, Project};
@@ -14,6 +14,8 @@ pub(crate) struct Store {
     pub projects: Vec<Project>,
     pub uploads: HashMap<String, Upload>,
     pub jobs: HashMap<String, Job>,
+    /// Items deleted by the paging-drift fault.
+    pub removed: Removed,
     counter: u64,
 }
 
@@ -40,4 +42,11 @@ pub(crate) struct Job {
     pub item_id: String,
     pub item_name: String,
     pub created_at: String,
+}
+
+/// Items deleted at runtime: list indices per list (sorted) and their ids.
+#[derive(Default)]
+pub(crate) struct Removed {
+    pub by_list: HashMap<String, Vec<usize>>,
+    pub ids: HashSet<String>,
 }

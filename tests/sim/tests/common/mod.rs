@@ -1,6 +1,8 @@
 //! Shared helpers for the simulator's integration tests: a tiny signed-in REST client.
 #![allow(dead_code)]
 
+pub mod shape;
+
 use serde_json::Value;
 use tableau_sim::Sim;
 
