@@ -102,7 +102,7 @@ fn connection(site: &Site, item: &ContentItem, i: usize, j: usize, hv: u64, id: 
     let pick = SERVERS
         .iter()
         .find(|s| Some(s.0) == own_type)
-        .unwrap_or(&SERVERS[(hv >> 8) as usize % SERVERS.len()]);
+        .unwrap_or(&SERVERS[(i + j) % SERVERS.len()]);
     let (kind, server, port, oauth) = *pick;
     Connection {
         id,

@@ -302,7 +302,14 @@ fn shaped(site: &Site, hv: u64, shape: usize, caps: &[&'static str]) -> Vec<Gran
 /// sheet). Items published at runtime have none.
 pub(crate) fn explicit(site: &Site, res: Resource, index: usize) -> Vec<Grant> {
     let hv = h(site.seed, K_PERM, index as u64, res as u64);
-    shaped(site, hv, index % 4, res.capabilities())
+    // Offsets so that the first item of each list differs (the sample site has one flow).
+    let offset = match res {
+        Resource::Datasource => 1,
+        Resource::Flow => 2,
+        Resource::VirtualConnection => 3,
+        _ => 0,
+    };
+    shaped(site, hv, (index + offset) % 4, res.capabilities())
 }
 
 /// Default rules of project `index` for content type `t`: workbooks, data sources and
