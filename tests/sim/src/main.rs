@@ -32,7 +32,8 @@ struct Cli {
     /// Seed of the generated site (same seed, same site) [default: 1].
     #[arg(long)]
     seed: Option<u64>,
-    /// TOML config file (keys: port, site, pat_name, pat_secret, sample, seed, [generated], [generated.sizes], [faults]).
+    /// TOML config file (keys: port, site, pat_name, pat_secret, sample, seed,
+    /// unserved_default_permissions, [generated], [generated.sizes], [faults]).
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
 
@@ -73,6 +74,27 @@ struct Cli {
     /// Number of virtual connections [default: 5].
     #[arg(long, help_heading = "Site size")]
     virtual_connections: Option<usize>,
+
+    /// Revisions per workbook and data source: 1 to N, some deleted [default: 10].
+    #[arg(long, value_name = "N", help_heading = "Site size")]
+    max_revisions: Option<usize>,
+    /// Number of data-driven alerts [default: 20].
+    #[arg(long, help_heading = "Site size")]
+    data_alerts: Option<usize>,
+    /// Number of webhooks [default: 4].
+    #[arg(long, help_heading = "Site size")]
+    webhooks: Option<usize>,
+    /// Number of flow run tasks [default: 8].
+    #[arg(long, help_heading = "Site size")]
+    flow_tasks: Option<usize>,
+    /// Data quality warnings, at most one per data source (every third) and flow (every
+    /// fourth) [default: 12].
+    #[arg(long, help_heading = "Site size")]
+    quality_warnings: Option<usize>,
+    /// Default-permission types the site does not serve, comma-separated; they answer
+    /// 404003 [default: lenses,metrics].
+    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+    unserved_default_permissions: Option<Vec<String>>,
 
     /// Cut every generated name to at most N characters (a cut name ends in "~<n>", so
     /// names stay unique) [default: no limit].
@@ -175,6 +197,21 @@ struct Cli {
     /// Padding of a --bad-body huge body, e.g. 1GiB (streamed) [default: 200MiB].
     #[arg(long, value_parser = parse_size, help_heading = "Faults")]
     huge_body_bytes: Option<u64>,
+    /// Answer 400 to `fields=_all_` on endpoints whose name contains one of these
+    /// (comma-separated; "" for every endpoint).
+    #[arg(long, value_delimiter = ',', help_heading = "Faults")]
+    reject_all_fields: Option<Vec<String>>,
+    /// Paging drift: once page N of a list has been served, delete --drift-delete items of
+    /// its first page.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    drift_after_page: Option<usize>,
+    /// With --drift-after-page: how many items disappear [default: 1].
+    #[arg(long, value_name = "K", help_heading = "Faults")]
+    drift_delete: Option<usize>,
+    /// With --drift-after-page: only lists whose endpoint name contains one of these
+    /// (comma-separated, e.g. "GET workbooks") [default: every list].
+    #[arg(long, value_delimiter = ',', help_heading = "Faults")]
+    drift_endpoints: Vec<String>,
 }
 
 fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
@@ -196,7 +233,8 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
         };
     }
     set!(port => cfg.port, site => cfg.site_content_url, pat_name => cfg.pat_name,
-         pat_secret => cfg.pat_secret);
+         pat_secret => cfg.pat_secret,
+         unserved_default_permissions => cfg.unserved_default_permissions);
     if let SiteSpec::Generated(g) = &mut cfg.site {
         set!(seed => g.seed, projects => g.projects, workbooks => g.workbooks,
              datasources => g.datasources, flows => g.flows, users => g.users,
@@ -205,7 +243,9 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
              favorites_per_user => g.favorites_per_user, tasks => g.extract_refresh_tasks,
              virtual_connections => g.virtual_connections, size_min => g.sizes.min,
              size_max => g.sizes.max, big_items => g.sizes.big_items,
-             big_size => g.sizes.big_size);
+             big_size => g.sizes.big_size, max_revisions => g.max_revisions,
+             data_alerts => g.data_alerts, webhooks => g.webhooks,
+             flow_tasks => g.flow_run_tasks, quality_warnings => g.data_quality_warnings);
         if cli.max_name_chars.is_some() {
             g.max_name_chars = cli.max_name_chars;
         }
@@ -218,7 +258,8 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
          server_error_status => f.server_error_status,
          missing_count => f.missing_content_count, inflate_total => f.inflate_total_available,
          stall_after_bytes => f.stall_after_bytes, stall_secs => f.stall_secs,
-         bad_body => f.bad_body, huge_body_bytes => f.huge_body_bytes);
+         bad_body => f.bad_body, huge_body_bytes => f.huge_body_bytes,
+         reject_all_fields => f.reject_all_fields_endpoints, drift_delete => f.drift_delete);
     macro_rules! set_opt {
         ($($field:ident => $target:expr),* $(,)?) => {
             $(if cli.$field.is_some() { $target = cli.$field; })*
@@ -229,7 +270,8 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
              server_error_every => f.server_error_every,
              session_expire_calls => f.session_expire_after_calls,
              session_ttl_secs => f.session_ttl_secs, drop_after_bytes => f.drop_after_bytes,
-             slow_body => f.slow_body_bytes_per_sec, bad_body_times => f.bad_body_times);
+             slow_body => f.slow_body_bytes_per_sec, bad_body_times => f.bad_body_times,
+             drift_after_page => f.drift_after_page);
     if cli.drop_always {
         f.drop_mode = DropMode::Always;
     }
@@ -244,6 +286,12 @@ fn config(cli: &Cli) -> anyhow::Result<SimConfig> {
     }
     if !cli.bad_body_endpoints.is_empty() {
         f.bad_body_endpoints = cli.bad_body_endpoints.clone();
+    }
+    if !cli.drift_endpoints.is_empty() {
+        f.drift_endpoints = cli.drift_endpoints.clone();
+    }
+    if (cli.drift_delete.is_some() || !cli.drift_endpoints.is_empty()) && f.drift_after_page.is_none() {
+        anyhow::bail!("--drift-delete and --drift-endpoints need --drift-after-page");
     }
     let stalls = f.stall_secs > 0.0;
     if !f.stall_content_ids.is_empty() && !stalls {

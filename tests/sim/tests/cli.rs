@@ -174,3 +174,80 @@ async fn stall_and_bad_body_flags() {
         assert!(!out.status.success(), "{args:?} accepted");
     }
 }
+
+#[tokio::test]
+async fn size_fields_and_drift_flags() {
+    let (_p, url) = start(&[
+        "--workbooks",
+        "6",
+        "--flows",
+        "2",
+        "--max-revisions",
+        "2",
+        "--data-alerts",
+        "3",
+        "--webhooks",
+        "1",
+        "--flow-tasks",
+        "2",
+        "--quality-warnings",
+        "1",
+        "--unserved-default-permissions",
+        "lenses,databases",
+        "--reject-all-fields",
+        "GET users",
+        "--drift-after-page",
+        "2",
+        "--drift-delete",
+        "4",
+        "--drift-endpoints",
+        "GET workbooks",
+    ]);
+    let get = |p: &str| {
+        let u = format!("{url}/_sim/{p}");
+        async move {
+            reqwest::get(u)
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let f = get("faults").await;
+    assert_eq!(f["reject_all_fields_endpoints"], serde_json::json!(["GET users"]));
+    assert_eq!(
+        (f["drift_after_page"].clone(), f["drift_delete"].clone()),
+        (2.into(), 4.into())
+    );
+    assert_eq!(f["drift_endpoints"], serde_json::json!(["GET workbooks"]));
+    let cat = get("catalog").await;
+    let n = |k: &str| cat[k].as_array().unwrap().len();
+    assert_eq!(
+        (
+            n("data_alerts"),
+            n("webhooks"),
+            n("flow_tasks"),
+            n("data_quality_warnings")
+        ),
+        (3, 1, 2, 1)
+    );
+    assert_eq!(
+        cat["unserved_default_permissions"],
+        serde_json::json!(["lenses", "databases"])
+    );
+    assert!(cat["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["number"].as_u64() <= Some(2)));
+    let out = Command::new(env!("CARGO_BIN_EXE_tableau-sim"))
+        .args(["--port", "0", "--drift-delete", "2"])
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "--drift-delete without --drift-after-page accepted"
+    );
+}
