@@ -379,6 +379,6 @@ async fn create_project_and_publish_as_job() {
     assert_eq!(st, 200);
     assert_eq!(v["job"]["finishCode"], "0");
     assert_eq!(download(&c, "workbooks", &wb).await, file);
-    let (_, v) = c.get_json("projects?filter=name:eq:Finance").await;
+    let (_, v) = c.get_json("projects?filter=name:eq:Finance&fields=_all_").await;
     assert_eq!(v["projects"]["project"]["contentsCounts"]["projectCount"], "1");
 }
