@@ -67,7 +67,13 @@ async fn no_extracts_gives_the_files_without_extracts() {
     let sim = Sim::start(multi_page_site(11)).await.unwrap();
     let dest = tempfile::tempdir().unwrap();
     let out = support::backup(&sim, dest.path().to_str().unwrap(), &["--no-extracts"], &[]).await;
-    assert_eq!(out.code, 0, "{}", out.all());
+    // Without extracts the run is not a full backup, and says so.
+    assert_eq!(out.code, 4, "{}", out.all());
+    assert!(
+        out.last_line().contains("LIMITED (no extracts)"),
+        "{}",
+        out.last_line()
+    );
     assert_run_matches_site(&sim, &only_run(dest.path()), false);
     assert!(sim.log().count("GET workbooks/{id}/content") > 0);
 }
@@ -83,9 +89,31 @@ async fn limits_and_kinds_narrow_the_backup() {
         &[],
     )
     .await;
-    assert_eq!(out.code, 0, "{}", out.all());
+    // Everything asked for is there, but it is not a full backup: exit 4, and the
+    // manifest, the summary, verify and snapshots all say so.
+    assert_eq!(out.code, 4, "{}", out.all());
+    assert!(
+        out.last_line()
+            .contains("backup LIMITED (kinds users,workbooks; max-workbooks 5)"),
+        "{}",
+        out.last_line()
+    );
     let run = only_run(dest.path());
     let manifest = support::read_json(&run.join("manifest.json"));
+    assert_eq!(manifest["status"], "complete");
+    assert_eq!(manifest["scope"]["full"], false);
+    assert_eq!(
+        manifest["scope"]["kinds"],
+        serde_json::json!(["users", "workbooks"])
+    );
+    assert_eq!(manifest["scope"]["max_workbooks"], 5);
+    let listed = sim.catalog().counts.workbooks as u64;
+    assert_eq!(manifest["scope"]["skipped_by_limits"], listed - 5);
+    let v = support::run(&["verify", dest.path().to_str().unwrap()], &[]).await;
+    assert_eq!(v.code, 4, "verify:\n{}", v.all());
+    assert!(v.last_line().contains("intact but LIMITED"), "{}", v.last_line());
+    let snaps = support::run(&["snapshots", dest.path().to_str().unwrap()], &[]).await;
+    assert!(snaps.stdout.contains(" limited "), "{}", snaps.stdout);
     let items = manifest["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
     assert!(items.iter().all(|i| i["kind"] == "workbook"));

@@ -7,6 +7,7 @@
 //! additions stay readable; `format_version` changes only when an older reader
 //! would misunderstand the file.
 
+use crate::Kind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -15,7 +16,10 @@ pub const KEY: &str = "manifest.json";
 /// The `format` field's value.
 pub const FORMAT: &str = "tableau-backup-manifest";
 /// The `format_version` this crate writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2 added `scope` (a limited run is not a full backup), `vanished` and
+/// `notes`; a version 1 manifest reads as a full run with none of them.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One run's manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,12 +44,23 @@ pub struct Manifest {
     pub finished_at: String,
     /// `partial` exactly when `failures` is not empty.
     pub status: Status,
+    /// What the run was asked to cover; `scope.full` is false for a limited run.
+    #[serde(default)]
+    pub scope: Scope,
     /// Content files stored.
     pub items: Vec<Item>,
     /// Metadata files stored.
     pub metadata: Vec<Metadata>,
     /// What could not be backed up, and why.
     pub failures: Vec<Failure>,
+    /// Objects listed that were gone when their details were read (deleted
+    /// during the run); not failures, but never silently missing.
+    #[serde(default)]
+    pub vanished: Vec<Vanished>,
+    /// What the run had to do differently from the usual, for the reader to know
+    /// (a list fetched with Tableau's default fields after `fields=_all_` was refused).
+    #[serde(default)]
+    pub notes: Vec<Note>,
     /// Sums over the lists above.
     pub totals: Totals,
 }
@@ -59,6 +74,79 @@ pub struct Site {
     pub content_url: String,
     /// `null` when the site details were not fetched.
     pub name: Option<String>,
+}
+
+/// What a run covers. A full backup: every kind, with extracts, no `max-*`
+/// cap (a cap makes a run limited even where it left nothing out: the next
+/// run of the same command may).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// Kinds backed up (their `--kinds` names); every kind for a full backup.
+    pub kinds: Vec<Kind>,
+    /// Workbooks and data sources downloaded with their extracts.
+    pub include_extracts: bool,
+    /// `--max-workbooks`, if set.
+    pub max_workbooks: Option<u64>,
+    /// `--max-datasources`, if set.
+    pub max_datasources: Option<u64>,
+    /// `--max-flows`, if set.
+    pub max_flows: Option<u64>,
+    /// Content items listed but left out by a cap.
+    pub skipped_by_limits: u64,
+    /// Every kind, extracts, no cap.
+    pub full: bool,
+}
+
+impl Default for Scope {
+    /// A version 1 manifest recorded no scope: it was a full run or nobody can tell.
+    fn default() -> Self {
+        Scope {
+            kinds: Kind::ALL.to_vec(),
+            include_extracts: true,
+            max_workbooks: None,
+            max_datasources: None,
+            max_flows: None,
+            skipped_by_limits: 0,
+            full: true,
+        }
+    }
+}
+
+impl Scope {
+    /// `full` from the rest: every kind, extracts, no cap.
+    pub fn with_full(mut self) -> Scope {
+        let every_kind = Kind::ALL.iter().all(|k| self.kinds.contains(k));
+        let capped =
+            self.max_workbooks.is_some() || self.max_datasources.is_some() || self.max_flows.is_some();
+        self.full = every_kind && self.include_extracts && !capped;
+        self
+    }
+
+    /// What limited the run, in words (`kinds users, workbooks; no extracts`);
+    /// empty for a full run.
+    pub fn limits(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !Kind::ALL.iter().all(|k| self.kinds.contains(k)) {
+            let names: Vec<&str> = self.kinds.iter().map(|k| k.name()).collect();
+            out.push(format!("kinds {}", names.join(",")));
+        }
+        if !self.include_extracts {
+            out.push("no extracts".to_string());
+        }
+        for (name, cap) in [
+            ("max-workbooks", self.max_workbooks),
+            ("max-datasources", self.max_datasources),
+            ("max-flows", self.max_flows),
+        ] {
+            if let Some(n) = cap {
+                out.push(format!("{name} {n}"));
+            }
+        }
+        if self.skipped_by_limits > 0 {
+            out.push(format!("{} items left out by caps", self.skipped_by_limits));
+        }
+        out
+    }
 }
 
 /// Whether everything listed was backed up.
@@ -163,6 +251,30 @@ pub struct Failure {
     pub error: String,
 }
 
+/// An object that was listed but gone when its details were read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vanished {
+    /// A metadata file (`groups`) or an item kind (`workbook`).
+    pub kind: String,
+    /// The object's LUID.
+    pub id: String,
+    /// Its name, as listed.
+    pub name: String,
+    /// What could not be read (`members`, `detail`, `favorites`, `content`).
+    pub part: String,
+    /// Tableau's answer, in words.
+    pub reason: String,
+}
+
+/// Something the run did differently, for whoever reads the backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The metadata file or item kind it concerns.
+    pub kind: String,
+    /// What happened.
+    pub message: String,
+}
+
 /// Sums over the manifest's lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -220,6 +332,9 @@ impl Manifest {
         self.metadata.sort_by(|a, b| a.key.cmp(&b.key));
         self.failures
             .sort_by(|a, b| (&a.kind, &a.id, &a.name).cmp(&(&b.kind, &b.id, &b.name)));
+        self.vanished
+            .sort_by(|a, b| (&a.kind, &a.id, &a.part).cmp(&(&b.kind, &b.id, &b.part)));
+        self.scope = self.scope.clone().with_full();
         self.totals = Totals {
             items: self.items.len() as u64,
             metadata_files: self.metadata.len() as u64,
@@ -237,6 +352,15 @@ impl Manifest {
     /// Whether nothing failed.
     pub fn is_complete(&self) -> bool {
         self.status == Status::Complete
+    }
+
+    /// `complete`, `limited` (nothing failed, but not a full backup) or `partial`.
+    pub fn verdict(&self) -> &'static str {
+        match (self.status, self.scope.full) {
+            (Status::Partial, _) => "partial",
+            (Status::Complete, false) => "limited",
+            (Status::Complete, true) => "complete",
+        }
     }
 
     /// Every object the manifest names: content first, then metadata.
@@ -333,6 +457,7 @@ mod tests {
             started_at: rfc3339(0),
             finished_at: rfc3339(1),
             status: Status::Complete,
+            scope: Scope::default(),
             items: vec![
                 item(ItemKind::Workbook, "workbooks/b"),
                 item(ItemKind::Datasource, "d/a"),
@@ -346,6 +471,8 @@ mod tests {
                 sha256: "ff".into(),
             }],
             failures,
+            vanished: vec![],
+            notes: vec![],
             totals: Totals::default(),
         }
         .seal()
@@ -369,7 +496,9 @@ mod tests {
         assert_eq!(m.status, Status::Complete);
         let v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
         assert_eq!(v["format"], "tableau-backup-manifest");
-        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["format_version"], 2);
+        assert_eq!(v["scope"]["full"], true);
+        assert_eq!(m.verdict(), "complete");
         assert_eq!(v["status"], "complete");
         assert_eq!(v["items"][0]["kind"], "workbook");
         assert_eq!(v["items"][0]["filename"], serde_json::Value::Null);
@@ -389,6 +518,35 @@ mod tests {
         let bytes = m.to_json();
         assert_eq!(Manifest::from_slice(&bytes).unwrap(), m);
         assert_eq!(Manifest::from_reader(&bytes[..]).unwrap(), m);
+    }
+
+    #[test]
+    fn a_limited_scope_is_not_a_full_backup() {
+        let mut m = sample(vec![]);
+        m.scope.kinds = vec![Kind::Users, Kind::Workbooks];
+        m.scope.max_workbooks = Some(5);
+        let m = m.seal();
+        assert!(!m.scope.full);
+        assert_eq!(m.verdict(), "limited");
+        assert_eq!(m.scope.limits(), ["kinds users,workbooks", "max-workbooks 5"]);
+        let mut caps_that_did_not_bite = sample(vec![]);
+        caps_that_did_not_bite.scope.max_flows = Some(100);
+        assert!(!caps_that_did_not_bite.seal().scope.full);
+        let mut no_extracts = sample(vec![]);
+        no_extracts.scope.include_extracts = false;
+        assert_eq!(no_extracts.seal().verdict(), "limited");
+    }
+
+    #[test]
+    fn a_version_1_manifest_reads_as_a_full_run() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample(vec![]).to_json()).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for added in ["scope", "vanished", "notes"] {
+            o.remove(added);
+        }
+        o.insert("format_version".into(), serde_json::json!(1));
+        let m = Manifest::from_slice(v.to_string().as_bytes()).unwrap();
+        assert!(m.scope.full && m.vanished.is_empty() && m.notes.is_empty());
     }
 
     #[test]

@@ -90,6 +90,10 @@ struct Tally {
     failures: Vec<manifest::Failure>,
     counts: Vec<KindCount>,
     site_name: Option<String>,
+    /// Content items listed but left out by a `max-*` cap.
+    skipped_by_limits: u64,
+    vanished: Vec<manifest::Vanished>,
+    notes: Vec<manifest::Note>,
 }
 
 impl Tally {
@@ -108,6 +112,9 @@ impl Tally {
                 })
                 .collect(),
             site_name: None,
+            skipped_by_limits: 0,
+            vanished: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -207,7 +214,18 @@ pub async fn run(job: Job) -> Result<Report, BackupError> {
         status: manifest::Status::Complete,
         items: tally.items,
         metadata: tally.metadata,
+        scope: manifest::Scope {
+            kinds: plan.lists.clone(),
+            include_extracts: plan.include_extracts,
+            max_workbooks: plan.max_workbooks,
+            max_datasources: plan.max_datasources,
+            max_flows: plan.max_flows,
+            skipped_by_limits: tally.skipped_by_limits,
+            full: false,
+        },
         failures: tally.failures,
+        vanished: tally.vanished,
+        notes: tally.notes,
         totals: manifest::Totals::default(),
     }
     .seal();
@@ -278,7 +296,9 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
     }
     tally.site_name = found.site_name.take();
 
+    let listed = found.content.len();
     let items = apply_limits(plan, std::mem::take(&mut found.content));
+    tally.skipped_by_limits = (listed - items.len()) as u64;
     if items.is_empty() {
         return Ok(tally);
     }

@@ -20,7 +20,8 @@ use tableau_backup_model::Kind;
 /// Tableau server, read only the PAT secret, and write only into its own run folder.
 ///
 /// Exit codes: 0 complete, 3 partial (some items failed, the rest is good),
-/// 1 failed (no backup was made), 2 bad usage or configuration.
+/// 4 limited (all that was asked for, but --kinds, --no-extracts or a --max-* cap
+/// left things out), 1 failed (no backup was made), 2 bad usage or configuration.
 #[derive(Debug, Parser)]
 #[command(name = "tableau-backup", version, max_term_width = 100)]
 pub struct Cli {

@@ -13,6 +13,9 @@ pub enum Outcome {
     Usage,
     /// A backup was made but some items failed; the manifest lists them.
     Partial,
+    /// Everything asked for was backed up, but not everything: `--kinds`,
+    /// `--no-extracts` or a `--max-*` cap limited the run.
+    Limited,
 }
 
 impl Outcome {
@@ -23,6 +26,7 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Usage => 2,
             Outcome::Partial => 3,
+            Outcome::Limited => 4,
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::store::{self, Access, Backend, RunStore, WriteLimits};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tableau_backup_model::run_name;
+use tableau_backup_model::manifest::Scope;
+use tableau_backup_model::{run_name, Kind};
 
 /// A backup that produced a manifest.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub struct Finished {
     pub report: Report,
     /// `<dest>/<run>`.
     pub location: String,
+    /// What the run was asked to cover (`full` is false for a limited run).
+    pub scope: Scope,
     /// Wall time of the whole command.
     pub elapsed: Duration,
 }
@@ -76,6 +79,7 @@ pub async fn run(
         Ok(report) => Ok(Finished {
             report,
             location: format!("{}/{run_name}", config.dest),
+            scope: scope(config),
             elapsed: started.elapsed(),
         }),
         Err(RunError::Guest(BackupError::InvalidJob(m))) => Err(Fatal::usage(format!("invalid job: {m}"))),
@@ -83,6 +87,25 @@ pub async fn run(
             "{e}; no backup was made (run folder {run_name} has no manifest)"
         ))),
     }
+}
+
+/// The scope the configuration asks for, by the manifest's rule for `full`.
+fn scope(config: &BackupConfig) -> Scope {
+    let s = &config.scope;
+    Scope {
+        // In backup order, as the guest records them.
+        kinds: Kind::ALL
+            .into_iter()
+            .filter(|k| s.kinds.is_empty() || s.kinds.contains(k))
+            .collect(),
+        include_extracts: s.include_extracts,
+        max_workbooks: s.max_workbooks,
+        max_datasources: s.max_datasources,
+        max_flows: s.max_flows,
+        skipped_by_limits: 0,
+        full: false,
+    }
+    .with_full()
 }
 
 /// What the guest is asked to do.

@@ -11,7 +11,7 @@ use tableau_backup_model::run_name;
 pub struct Snapshot {
     /// The run folder.
     pub run: String,
-    /// `complete`, `partial`, `incomplete` (no manifest) or `unreadable (...)`.
+    /// `complete`, `limited`, `partial`, `incomplete` (no manifest) or `unreadable (...)`.
     pub status: String,
     /// RFC 3339, or `-`.
     pub started_at: String,
@@ -34,7 +34,7 @@ pub async fn run(config: &SnapshotsConfig) -> Result<Vec<Snapshot>, Fatal> {
     for run in runs::list(&store).await.map_err(failed)? {
         let snap = match runs::load_manifest(&store, &run).await {
             Ok(m) => Snapshot {
-                status: m.status.as_str().to_string(),
+                status: m.verdict().to_string(),
                 started_at: m.started_at.clone(),
                 items: m.items.len() as u64,
                 failures: m.failures.len() as u64,

@@ -24,6 +24,8 @@ pub struct Findings {
     pub status: Option<Status>,
     /// The manifest's failures.
     pub failures: Vec<Failure>,
+    /// What limited the run (empty for a full one).
+    pub limits: Vec<String>,
     /// Objects read.
     pub checked: u64,
     /// Bytes read.
@@ -42,12 +44,14 @@ impl Findings {
         self.missing.is_empty() && self.corrupt.is_empty() && self.unexpected.is_empty()
     }
 
-    /// Damaged: 1; intact but partial: 3; intact and complete: 0.
+    /// Damaged: 1; intact: the run's own code (0 complete, 3 partial, 4 limited).
     pub fn outcome(&self) -> Outcome {
         if !self.intact() {
             Outcome::Failed
         } else if self.status == Some(Status::Partial) {
             Outcome::Partial
+        } else if !self.limits.is_empty() {
+            Outcome::Limited
         } else {
             Outcome::Complete
         }
@@ -78,6 +82,11 @@ pub async fn run(config: &VerifyConfig) -> Result<Findings, Fatal> {
         run: run.clone(),
         status: Some(manifest.status),
         failures: manifest.failures.clone(),
+        limits: if manifest.scope.full {
+            Vec::new()
+        } else {
+            manifest.scope.limits()
+        },
         ..Default::default()
     };
     let mut named = HashSet::new();

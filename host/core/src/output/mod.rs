@@ -49,8 +49,9 @@ pub fn fail(fatal: Fatal) -> ExitCode {
 
 fn backup_outcome(done: &Finished) -> Outcome {
     match done.report.status {
-        Status::Complete => Outcome::Complete,
         Status::Partial => Outcome::Partial,
+        Status::Complete if !done.scope.full => Outcome::Limited,
+        Status::Complete => Outcome::Complete,
     }
 }
 
@@ -64,9 +65,10 @@ pub fn summary(done: &Finished) -> String {
         .filter(|c| c.listed > 0 || c.stored > 0 || c.failed > 0)
         .map(|c| format!("{} {}", c.listed, Kind::from(c.kind).name()))
         .collect();
-    let status = match r.status {
-        Status::Complete => "complete",
-        Status::Partial => "PARTIAL",
+    let status = match backup_outcome(done) {
+        Outcome::Partial => "PARTIAL".to_string(),
+        Outcome::Limited => format!("LIMITED ({})", done.scope.limits().join("; ")),
+        _ => "complete".to_string(),
     };
     format!(
         "backup {status}: {files} files, {} failures, {} in {:.1}s -> {} ({})",
@@ -104,6 +106,7 @@ fn findings(f: &Findings) -> String {
             "intact but PARTIAL ({} items were not backed up)",
             f.failures.len()
         ),
+        Outcome::Limited => format!("intact but LIMITED ({})", f.limits.join("; ")),
         _ => "DAMAGED".to_string(),
     };
     out.push_str(&format!(
