@@ -189,3 +189,31 @@ async fn claim_run(
     }
     Err(Fatal::failed("cannot find a free run folder name"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn two_runs_started_in_the_same_second_get_their_own_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Arc<dyn Backend> = Arc::new(store::LocalStore::open(dir.path()).await.unwrap());
+        let limits = WriteLimits {
+            max_object_bytes: 1,
+            max_objects: 1,
+        };
+        let (a, b) = tokio::join!(
+            claim_run(&backend, "site", limits),
+            claim_run(&backend, "site", limits)
+        );
+        let name = |r: Arc<RunStore>| match r.access() {
+            Access::Backup { run } => run.clone(),
+            _ => unreachable!(),
+        };
+        let (a, b) = (name(a.unwrap()), name(b.unwrap()));
+        assert_ne!(a, b);
+        for run in [&a, &b] {
+            assert!(dir.path().join(run).join(run_name::STARTED_KEY).is_file());
+        }
+    }
+}

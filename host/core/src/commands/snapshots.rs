@@ -11,7 +11,8 @@ use tableau_backup_model::run_name;
 pub struct Snapshot {
     /// The run folder.
     pub run: String,
-    /// `complete`, `limited`, `partial`, `incomplete` (no manifest) or `unreadable (...)`.
+    /// `complete`, `limited`, `partial`, `incomplete` (no manifest; with the
+    /// count of uploads a killed run left unfinished) or `unreadable (...)`.
     pub status: String,
     /// RFC 3339, or `-`.
     pub started_at: String,
@@ -44,8 +45,12 @@ pub async fn run(config: &SnapshotsConfig) -> Result<Vec<Snapshot>, Fatal> {
             Err(ManifestError::Missing(_)) => {
                 let prefix = keys::run_prefix(&run).map_err(|e| Fatal::failed(e.to_string()))?;
                 let objects = store.list(&prefix).await.map_err(failed)?;
+                let leftovers = store.leftovers(&prefix).await.map_err(failed)?;
                 Snapshot {
-                    status: "incomplete".into(),
+                    status: match leftovers.len() {
+                        0 => "incomplete".into(),
+                        n => format!("incomplete ({n} unfinished uploads left)"),
+                    },
                     started_at: started_from_name(&run),
                     items: objects.len() as u64,
                     failures: 0,

@@ -36,6 +36,14 @@ pub trait Backend: Send + Sync {
 
     /// Delete objects; keys that do not exist are not an error.
     async fn delete(&self, keys: &[String]) -> Result<(), StoreError>;
+
+    /// Writes under `prefix` that were begun and never committed nor aborted (a
+    /// killed run's temp files, its open multipart uploads). Never listed by
+    /// [`Backend::list`]; reported by `snapshots`, removed by [`Backend::discard_leftovers`].
+    async fn leftovers(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Remove what [`Backend::leftovers`] reports under `prefix`.
+    async fn discard_leftovers(&self, prefix: &str) -> Result<u64, StoreError>;
 }
 
 /// An object being written.

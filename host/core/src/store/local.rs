@@ -96,6 +96,59 @@ async fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|e| io_err("cannot sync folder", dir, e))
 }
 
+impl LocalStore {
+    /// Files under `prefix`: the committed objects, or (`temps`) only the temp files.
+    async fn walk(&self, prefix: &str, temps: bool) -> Result<Vec<ObjectMeta>, StoreError> {
+        // Walk only the folder the prefix names, then filter by the full prefix.
+        let base = match prefix.rfind('/') {
+            Some(i) => &prefix[..i],
+            None => "",
+        };
+        let mut out = Vec::new();
+        let mut stack = vec![self.root.join(base)];
+        while let Some(dir) = stack.pop() {
+            let mut entries = match fs::read_dir(&dir).await {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err("cannot list", &dir, e)),
+            };
+            while let Some(entry) = entries
+                .next_entry()
+                .await
+                .map_err(|e| io_err("cannot list", &dir, e))?
+            {
+                let path = entry.path();
+                let meta = entry
+                    .metadata()
+                    .await
+                    .map_err(|e| io_err("cannot stat", &path, e))?;
+                if meta.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) != temps {
+                    continue;
+                }
+                let Ok(rel) = path.strip_prefix(&self.root) else {
+                    continue;
+                };
+                let key = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                if key.starts_with(prefix) {
+                    out.push(ObjectMeta {
+                        key,
+                        size: meta.len(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[async_trait::async_trait]
 impl Backend for LocalStore {
     async fn create(&self, key: &str) -> Result<Box<dyn ObjectWriter>, StoreError> {
@@ -164,54 +217,30 @@ impl Backend for LocalStore {
         }
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
-        // Walk only the folder the prefix names, then filter by the full prefix.
-        let base = match prefix.rfind('/') {
-            Some(i) => &prefix[..i],
-            None => "",
-        };
-        let mut out = Vec::new();
-        let mut stack = vec![self.root.join(base)];
-        while let Some(dir) = stack.pop() {
-            let mut entries = match fs::read_dir(&dir).await {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_err("cannot list", &dir, e)),
-            };
-            while let Some(entry) = entries
-                .next_entry()
-                .await
-                .map_err(|e| io_err("cannot list", &dir, e))?
-            {
-                let path = entry.path();
-                let meta = entry
-                    .metadata()
-                    .await
-                    .map_err(|e| io_err("cannot stat", &path, e))?;
-                if meta.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                    continue;
-                }
-                let Ok(rel) = path.strip_prefix(&self.root) else {
-                    continue;
-                };
-                let key = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                if key.starts_with(prefix) {
-                    out.push(ObjectMeta {
-                        key,
-                        size: meta.len(),
-                    });
-                }
+    async fn leftovers(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .walk(prefix, true)
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .collect())
+    }
+
+    async fn discard_leftovers(&self, prefix: &str) -> Result<u64, StoreError> {
+        let temps = self.leftovers(prefix).await?;
+        for key in &temps {
+            let path = self.path(key);
+            match fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("cannot delete", &path, e)),
             }
         }
-        Ok(out)
+        Ok(temps.len() as u64)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        self.walk(prefix, false).await
     }
 
     async fn list_folders(&self) -> Result<Vec<String>, StoreError> {

@@ -185,6 +185,7 @@ impl RunStore {
             )));
         }
         let prefix = keys::run_prefix(run).map_err(|e| refused("run", run, e))?;
+        self.backend.discard_leftovers(&prefix).await?;
         let keys: Vec<String> = self
             .backend
             .list(&prefix)
@@ -194,6 +195,12 @@ impl RunStore {
             .collect();
         self.backend.delete(&keys).await?;
         Ok(keys.len() as u64)
+    }
+
+    /// Uncommitted writes left under `prefix` by a run that was killed.
+    pub async fn leftovers(&self, prefix: &str) -> Result<Vec<String>, RunStoreError> {
+        keys::validate_prefix(prefix).map_err(|e| refused("list of", prefix, e))?;
+        Ok(self.backend.leftovers(prefix).await?)
     }
 }
 
@@ -250,7 +257,17 @@ mod tests {
 
         let prune = RunStore::new(b.clone(), Access::Prune, LIMITS);
         assert!(prune.delete_run("policy.toml").await.is_err(), "only run folders");
+        // A killed run's temp file is reported, and goes with its run.
+        std::fs::write(dir.path().join(RUN_A).join("workbooks/.tbk-partial-0000-3"), b"x").unwrap();
+        let prefix = format!("{RUN_A}/");
+        assert_eq!(ro.leftovers(&prefix).await.unwrap().len(), 1);
+        // A killed run's temp file is reported, and goes with its run.
+        std::fs::write(dir.path().join(RUN_A).join("workbooks/.tbk-partial-0000-3"), b"x").unwrap();
+        let prefix = format!("{RUN_A}/");
+        assert_eq!(ro.leftovers(&prefix).await.unwrap().len(), 1);
         assert_eq!(prune.delete_run(RUN_A).await.unwrap(), 1);
+        assert!(!dir.path().join(RUN_A).exists(), "nothing of the run is left");
+        assert!(!dir.path().join(RUN_A).exists(), "nothing of the run is left");
         assert_eq!(ro.list_folders().await.unwrap(), [RUN_B]);
         assert_eq!(
             ro.head(&format!("{RUN_B}/workbooks/x.twbx"))

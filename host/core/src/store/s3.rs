@@ -244,6 +244,30 @@ impl Backend for S3Store {
         self.copy_multipart(&source, to, size).await
     }
 
+    async fn leftovers(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .open_uploads(prefix)
+            .await?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect())
+    }
+
+    async fn discard_leftovers(&self, prefix: &str) -> Result<u64, StoreError> {
+        let open = self.open_uploads(prefix).await?;
+        for (key, id) in &open {
+            self.client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(self.full_key(key))
+                .upload_id(id)
+                .send()
+                .await
+                .map_err(|e| sdk_err("AbortMultipartUpload", e))?;
+        }
+        Ok(open.len() as u64)
+    }
+
     async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
         for batch in keys.chunks(1000) {
             let objects = batch
@@ -284,6 +308,38 @@ const MAX_COPY_OBJECT: u64 = 5 << 30;
 const COPY_PART: u64 = 1 << 30;
 
 impl S3Store {
+    /// Multipart uploads begun under `prefix` and never completed nor aborted:
+    /// (destination-relative key, upload id).
+    async fn open_uploads(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(self.full_key(prefix))
+                .set_key_marker(key_marker.clone())
+                .set_upload_id_marker(id_marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_err("ListMultipartUploads", e))?;
+            for u in page.uploads() {
+                if let (Some(k), Some(id)) = (u.key(), u.upload_id()) {
+                    out.push((self.strip(k).to_string(), id.to_string()));
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                return Ok(out);
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            id_marker = page.next_upload_id_marker().map(str::to_string);
+            if key_marker.is_none() && id_marker.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// `UploadPartCopy` in 1 GiB ranges; aborted on any failure.
     async fn copy_multipart(&self, source: &str, to: &str, size: u64) -> Result<(), StoreError> {
         let key = self.full_key(to);
