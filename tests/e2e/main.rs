@@ -8,6 +8,7 @@ mod backup_local;
 mod backup_s3;
 mod bad_input;
 mod cli;
+mod fields;
 mod reliability;
 mod sandbox;
 mod verify;

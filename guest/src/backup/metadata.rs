@@ -128,21 +128,44 @@ impl ArrayWriter {
     }
 }
 
-/// Lists one kind and stores its metadata file; returns the manifest entry and how
-/// many objects were listed (for favorites the favorites, not the per-user entries).
-/// On error the partial upload is aborted (dropped), so a failed list never becomes
-/// an empty or truncated file.
-pub async fn back_up(
-    ctx: &Ctx<'_>,
-    list: Kind,
-    found: &mut Found,
-) -> Result<(manifest::Metadata, u64), MetaError> {
+/// One stored metadata file and what the manifest says about it besides.
+pub struct Listed {
+    pub entry: manifest::Metadata,
+    /// Objects listed (for favorites the favorites, not the per-user entries).
+    pub count: u64,
+    pub notes: Vec<manifest::Note>,
+}
+
+/// The manifest's note for a list whose `fields=_all_` was refused.
+fn refused_note(list: Kind, what: &str, why: &str) -> manifest::Note {
+    manifest::Note {
+        kind: file(list),
+        message: format!(
+            "{what}: the server refused fields=_all_ ({why}); listed with Tableau's default fields"
+        ),
+    }
+}
+
+/// Lists one kind and stores its metadata file. Every list with Tableau's `fields`
+/// parameter is asked for `_all_`. On error the partial upload is aborted (dropped),
+/// so a failed list never becomes an empty or truncated file.
+pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Listed, MetaError> {
     let key = key(list);
     let mut favorites_total = None;
+    let mut notes = Vec::new();
     let mut out = ArrayWriter::create(&key).await?;
     let client = ctx.client;
     let pager = |endpoint: &str, path: &str, wrap: (&'static str, &'static str)| {
         Pager::new(client, endpoint, path, wrap, ctx.page_size)
+    };
+    // The pager of a list with `fields`, noting a refusal of `_all_` when done.
+    let fields_pager = |endpoint: &str, path: &str, wrap: (&'static str, &'static str)| {
+        pager(endpoint, path, wrap).all_fields(true)
+    };
+    let note_refusal = |notes: &mut Vec<manifest::Note>, p: &Pager<'_>| {
+        if let Some(why) = p.refused() {
+            notes.push(refused_note(list, p.endpoint(), why));
+        }
     };
     match list {
         Kind::Site => {
@@ -162,28 +185,36 @@ pub async fn back_up(
         }
         Kind::Users => {
             let mut users = Vec::new();
-            let mut p = pager("GET users", "users", ("users", "user"));
+            let mut p = fields_pager("GET users", "users", ("users", "user"));
             while let Some(page) = p.next_page().await? {
                 users.extend(page.iter().map(UserRef::from_json));
                 out.push(&page).await?;
             }
+            note_refusal(&mut notes, &p);
             found.users = Some(users);
         }
         Kind::Groups => {
             // Members are streamed page by page into the group's object, so even
             // "All Users" of a huge site never sits in guest memory whole. The
             // first page of several groups is fetched concurrently.
-            let mut p = pager("GET groups", "groups", ("groups", "group"));
+            let mut p = fields_pager("GET groups", "groups", ("groups", "group"));
             while let Some(page) = p.next_page().await? {
                 let mut groups = futures::stream::iter(page)
                     .map(|group| first_members(ctx, group))
                     .buffered(ctx.concurrency);
                 while let Some(started) = groups.next().await {
                     if let Some(started) = started? {
+                        // The members of all groups are one list: refused once, noted once.
+                        if let Some(rest) = started.rest.as_ref() {
+                            if rest.refused().is_some() && ctx.members_all_fields.replace(false) {
+                                note_refusal(&mut notes, rest);
+                            }
+                        }
                         write_group(&mut out, started).await?;
                     }
                 }
             }
+            note_refusal(&mut notes, &p);
         }
         Kind::Favorites => {
             let users = match found.users.clone() {
@@ -241,13 +272,14 @@ pub async fn back_up(
                 _ => ContentKind::Flow,
             };
             let (outer, inner) = kind.wrapper();
-            let mut p = pager(&format!("GET {outer}"), outer, (outer, inner));
+            let mut p = fields_pager(&format!("GET {outer}"), outer, (outer, inner));
             while let Some(page) = p.next_page().await? {
                 found
                     .content
                     .extend(page.iter().map(|v| ContentItem::from_json(kind, v)));
                 out.push(&page).await?;
             }
+            note_refusal(&mut notes, &p);
         }
         Kind::Projects | Kind::Subscriptions | Kind::CustomViews => {
             let (path, wrap) = match list {
@@ -255,10 +287,12 @@ pub async fn back_up(
                 Kind::Subscriptions => ("subscriptions", ("subscriptions", "subscription")),
                 _ => ("customviews", ("customViews", "customView")),
             };
-            let mut p = pager(&format!("GET {path}"), path, wrap);
+            // Only projects take `fields`.
+            let mut p = pager(&format!("GET {path}"), path, wrap).all_fields(list == Kind::Projects);
             while let Some(page) = p.next_page().await? {
                 out.push(&page).await?;
             }
+            note_refusal(&mut notes, &p);
         }
     }
     let (info, count) = out.finish().await?;
@@ -269,7 +303,11 @@ pub async fn back_up(
         size: info.size,
         sha256: info.sha256,
     };
-    Ok((entry, favorites_total.unwrap_or(count)))
+    Ok(Listed {
+        entry,
+        count: favorites_total.unwrap_or(count),
+        notes,
+    })
 }
 
 /// Whether a per-object call failed because the object vanished since it was listed.
@@ -301,7 +339,8 @@ async fn first_members<'a>(ctx: &Ctx<'a>, group: Value) -> Result<Option<GroupMe
         format!("groups/{}/users", path_segment(&id)),
         ("users", "user"),
         ctx.page_size,
-    );
+    )
+    .all_fields(ctx.members_all_fields.get());
     match pager.next_page().await {
         Ok(first) => Ok(Some(GroupMembers {
             group,

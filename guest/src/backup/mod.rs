@@ -5,6 +5,7 @@ pub mod content;
 pub mod metadata;
 pub mod names;
 
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
@@ -25,6 +26,8 @@ pub struct Ctx<'a> {
     pub page_size: u32,
     /// Requests in flight at once (downloads, per-group / per-user lookups).
     pub concurrency: usize,
+    /// Group members are asked for `fields=_all_` until one group's were refused.
+    pub members_all_fields: Cell<bool>,
 }
 
 /// The job, validated.
@@ -264,6 +267,7 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
         client,
         page_size: plan.page_size,
         concurrency: plan.concurrency,
+        members_all_fields: Cell::new(true),
     };
     let mut tally = Tally::new(&plan.lists);
     let mut found = Found::default();
@@ -271,13 +275,15 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
     for &kind in &plan.lists {
         host::info(format!("listing {}", metadata::file(kind)));
         match metadata::back_up(&ctx, kind, &mut found).await {
-            Ok((entry, listed)) => {
-                host::listed(kind, listed);
+            Ok(listed) => {
+                let entry = listed.entry;
+                host::listed(kind, listed.count);
                 host::stored(kind, "", "", &entry.key, entry.size);
                 if let Some(c) = tally.count(kind) {
-                    c.listed = listed;
+                    c.listed = listed.count;
                 }
                 tally.metadata.push(entry);
+                tally.notes.extend(listed.notes);
             }
             Err(MetaError::Store(e)) if e.is_backend() => return Err(store_error(e)),
             Err(e) => {

@@ -15,6 +15,9 @@ use super::json::{take_collection, Pagination};
 /// Code Tableau returns for a page number past the end of the list.
 const INVALID_PAGE_NUMBER: &str = "400006";
 
+/// Asks for every field, not Tableau's default set.
+const ALL_FIELDS: &str = "fields=_all_";
+
 /// The page after `requested`, or `None` when the list is done.
 ///
 /// Stops on an empty page, on a response without a pagination block (a single
@@ -53,6 +56,11 @@ pub fn is_end_of_list(page: u32, err: &ApiError) -> bool {
     page > 1 && err.code() == Some(INVALID_PAGE_NUMBER)
 }
 
+/// Whether an error is the 400 of a server that does not take a request parameter.
+pub fn refuses_fields(err: &ApiError) -> bool {
+    err.status() == Some(400) && err.code() != Some(INVALID_PAGE_NUMBER)
+}
+
 /// Keeps the first occurrence of each `id`; items without a string id are kept.
 #[derive(Default)]
 pub struct Dedup {
@@ -80,6 +88,10 @@ pub struct Pager<'a> {
     inner: &'static str,
     page_size: u32,
     paged: bool,
+    /// `fields=_all_` is sent (until the server refuses it).
+    all_fields: bool,
+    /// Why `fields=_all_` was dropped, once the server refused it.
+    refused: Option<String>,
     next: Option<u32>,
     dedup: Dedup,
 }
@@ -101,6 +113,8 @@ impl<'a> Pager<'a> {
             inner,
             page_size,
             paged: true,
+            all_fields: false,
+            refused: None,
             next: Some(1),
             dedup: Dedup::default(),
         }
@@ -112,18 +126,56 @@ impl<'a> Pager<'a> {
         self
     }
 
+    /// Ask for every field (`fields=_all_`); a 400 to the first page drops it
+    /// once and the list goes on with Tableau's default set (see [`Pager::refused`]).
+    pub fn all_fields(mut self, on: bool) -> Self {
+        self.all_fields = on;
+        self
+    }
+
+    /// The endpoint's name in errors and logs.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Why `fields=_all_` was dropped, if the server refused it.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+
+    fn url(&self, page: u32) -> String {
+        let mut params = Vec::new();
+        if self.all_fields {
+            params.push(ALL_FIELDS.to_string());
+        }
+        if self.paged {
+            params.push(format!("pageSize={}&pageNumber={page}", self.page_size));
+        }
+        if params.is_empty() {
+            return self.path.clone();
+        }
+        let sep = if self.path.contains('?') { '&' } else { '?' };
+        format!("{}{sep}{}", self.path, params.join("&"))
+    }
+
     /// The next page's new items, or `None` once the list is done.
     pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, ApiError> {
         let Some(page) = self.next else {
             return Ok(None);
         };
-        let path = if self.paged {
-            let sep = if self.path.contains('?') { '&' } else { '?' };
-            format!("{}{sep}pageSize={}&pageNumber={page}", self.path, self.page_size)
-        } else {
-            self.path.clone()
-        };
-        let mut body = match self.client.get_json(&self.endpoint, &path).await {
+        let mut result = self.client.get_json(&self.endpoint, &self.url(page)).await;
+        if let Err(e) = &result {
+            if self.all_fields && page == 1 && refuses_fields(e) {
+                crate::host::warn(format!(
+                    "{}: the server refused fields=_all_ ({e}); listing Tableau's default fields",
+                    self.endpoint
+                ));
+                self.refused = Some(e.to_string());
+                self.all_fields = false;
+                result = self.client.get_json(&self.endpoint, &self.url(page)).await;
+            }
+        }
+        let mut body = match result {
             Ok(body) => body,
             Err(e) if is_end_of_list(page, &e) => {
                 self.next = None;

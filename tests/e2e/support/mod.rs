@@ -1,5 +1,6 @@
 //! Shared helpers: run the real binary, inspect run folders and manifests.
 
+pub mod api;
 pub mod s3;
 
 use serde_json::Value;

@@ -93,6 +93,20 @@ async fn defaults_lack_what_only_all_returns_in_both_formats() {
     }
     assert!(d["owner"].get("email").is_none() && a["owner"]["email"].is_string());
     assert_eq!(d["id"], a["id"]);
+    // Without the parameter: the default set, as Tableau answers.
+    for list in [
+        "workbooks",
+        "datasources",
+        "flows",
+        "users",
+        "groups",
+        "projects",
+        "views",
+    ] {
+        let (_, bare) = c.get_json(list).await;
+        let (_, default) = c.get_json(&format!("{list}?fields=_default_")).await;
+        assert_eq!(bare, default, "{list}");
+    }
     assert_eq!(d["project"]["id"], a["project"]["id"]);
     let (_, d) = c.get_json("projects?fields=_default_").await;
     assert!(as_list(&d["projects"]["project"])

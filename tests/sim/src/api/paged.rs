@@ -74,15 +74,16 @@ pub(crate) fn selection(
     let Some(set) = set else {
         return Ok(Selection::All);
     };
-    set.select(fields.as_deref(), Selection::All).map_err(|name| {
-        Box::new(error(
-            fmt,
-            400,
-            "400000",
-            "Bad Request",
-            &format!("Invalid field name '{name}' in the fields parameter."),
-        ))
-    })
+    set.select(fields.as_deref(), set.default_selection())
+        .map_err(|name| {
+            Box::new(error(
+                fmt,
+                400,
+                "400000",
+                "Bad Request",
+                &format!("Invalid field name '{name}' in the fields parameter."),
+            ))
+        })
 }
 
 /// A paginated list response; `node(i)` renders list index `i` with every field.
