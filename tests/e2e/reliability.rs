@@ -299,3 +299,51 @@ async fn bad_bodies_from_the_network_are_clear_failures_never_empty_files() {
         assert_eq!(users.as_array().unwrap().len(), sim.catalog().counts.users);
     }
 }
+
+/// Hostile server input (issue 9 item 10): the run goes on, the list fails, no trap.
+fn assert_users_list_failed(sim: &Sim, dest: &std::path::Path, out: &support::Output, why: &str) {
+    assert_eq!(out.code, 3, "partial, not a crash:\n{}", out.all());
+    assert!(!out.all().contains("trap"), "{}", out.all());
+    let run = only_run(dest);
+    let manifest = read_json(&run.join("manifest.json"));
+    let failures = manifest["failures"].as_array().unwrap();
+    let users = failures
+        .iter()
+        .find(|f| f["kind"] == "users")
+        .unwrap_or_else(|| panic!("{failures:?}"));
+    assert!(users["error"].as_str().unwrap().contains(why), "{users}");
+    assert!(!run.join("metadata_tableau/users.json").exists());
+    let groups = read_json(&run.join("metadata_tableau/groups.json"));
+    assert_eq!(groups.as_array().unwrap().len(), sim.catalog().counts.groups);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_of_u64_max_gives_up_on_that_list_without_overflow() {
+    // The 429 comes after the request already took over a second (the latency), so
+    // `elapsed + Retry-After` overflows a `Duration` unless the sum saturates.
+    let faults = Faults::default()
+        .rate_limit_burst(1)
+        .retry_after(u64::MAX)
+        .only_endpoints(&["GET users"])
+        .latency_ms(1100);
+    let sim = Sim::start(small_site(15).faults(faults)).await.unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = support::backup(&sim, dest.path().to_str().unwrap(), &["--kinds", "users"], &[]).await;
+    assert_eq!(out.code, 3, "partial, not a crash:\n{}", out.all());
+    let manifest = read_json(&only_run(dest.path()).join("manifest.json"));
+    let failure = &manifest["failures"][0];
+    assert_eq!(failure["kind"], "users", "{manifest}");
+    assert!(failure["error"].as_str().unwrap().contains("limit"), "{failure}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_page_too_big_for_guest_memory_fails_that_list_never_traps() {
+    use tableau_sim::BadBody;
+    let faults = Faults::default()
+        .bad_body(&["GET users"], BadBody::Huge)
+        .huge_body_bytes(60 << 20);
+    let sim = Sim::start(small_site(16).faults(faults)).await.unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = support::backup(&sim, dest.path().to_str().unwrap(), &[], &[]).await;
+    assert_users_list_failed(&sim, dest.path(), &out, "32 MiB");
+}

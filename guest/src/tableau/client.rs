@@ -336,7 +336,7 @@ impl Client {
                                 .map(|d| d.max(MIN_THROTTLE_WAIT))
                                 .unwrap_or_else(|| self.backoff(throttled));
                             throttled += 1;
-                            if started.elapsed() + wait > self.policy.deadline {
+                            if retry::passes_deadline(started.elapsed(), wait, self.policy.deadline) {
                                 return Err(fail(Some(format!(
                                     "gave up after {} s: waiting {} s more would pass the {} s limit",
                                     started.elapsed().as_secs(),

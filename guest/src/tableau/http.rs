@@ -12,8 +12,10 @@ use wstd::http::{Body, ErrorCode, Request, Response};
 
 use super::json::TableauError;
 
-/// Largest JSON response accepted (a 1000-item page is a few MB).
-const MAX_JSON_BYTES: usize = 64 << 20;
+/// Largest JSON response accepted (a 1000-item page is a few MB): parsed into a
+/// `Value` (several times its size) it must fit the guest's memory, so a bigger
+/// page fails its list instead of trapping the whole run.
+const MAX_JSON_BYTES: usize = 32 << 20;
 /// How much of an error response is read to find Tableau's error block.
 const MAX_ERROR_BYTES: usize = 64 << 10;
 
@@ -319,16 +321,16 @@ pub fn header(resp: &Response<Body>, name: &str) -> Option<String> {
 /// Reads a whole (small) body, failing once it exceeds `cap` bytes.
 pub async fn read_capped(resp: Response<Body>, cap: usize) -> Result<Vec<u8>, ReadError> {
     let declared = resp.body().content_length();
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(ReadError::Protocol(too_large(cap)));
+    }
     let mut body = resp.into_body().into_boxed_body();
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ReadError::Broken(format!("{e:#}")))?;
         if let Ok(data) = frame.into_data() {
-            if out.len() + data.len() > cap {
-                return Err(ReadError::Protocol(format!(
-                    "response larger than {} MiB",
-                    cap >> 20
-                )));
+            if out.len().saturating_add(data.len()) > cap {
+                return Err(ReadError::Protocol(too_large(cap)));
             }
             out.extend_from_slice(&data);
         }
@@ -342,6 +344,10 @@ pub async fn read_capped(resp: Response<Body>, cap: usize) -> Result<Vec<u8>, Re
         }
     }
     Ok(out)
+}
+
+fn too_large(cap: usize) -> String {
+    format!("response larger than {} MiB, refused before parsing", cap >> 20)
 }
 
 /// Reads the start of an error response, for Tableau's error block.

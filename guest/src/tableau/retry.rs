@@ -58,6 +58,12 @@ pub fn backoff(policy: &Policy, attempt: u32, unit: f64) -> Duration {
     ceiling.mul_f64(unit.clamp(0.0, 1.0))
 }
 
+/// Whether waiting `wait` more after `elapsed` would pass `deadline`; saturating, so a
+/// `Retry-After: 18446744073709551615` gives up instead of overflowing.
+pub fn passes_deadline(elapsed: Duration, wait: Duration, deadline: Duration) -> bool {
+    elapsed.saturating_add(wait) > deadline
+}
+
 /// `Retry-After` as delta-seconds or an HTTP date (relative to `now`).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -140,6 +146,20 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn a_huge_retry_after_passes_the_deadline_without_overflow() {
+        let now = SystemTime::UNIX_EPOCH;
+        let wait = parse_retry_after("18446744073709551615", now).unwrap();
+        let deadline = Policy::default().deadline;
+        assert!(passes_deadline(Duration::from_secs(1), wait, deadline));
+        assert!(passes_deadline(Duration::MAX, Duration::MAX, deadline));
+        assert!(!passes_deadline(
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+            deadline
+        ));
     }
 
     #[test]
