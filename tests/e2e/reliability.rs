@@ -347,3 +347,59 @@ async fn a_list_page_too_big_for_guest_memory_fails_that_list_never_traps() {
     let out = support::backup(&sim, dest.path().to_str().unwrap(), &[], &[]).await;
     assert_users_list_failed(&sim, dest.path(), &out, "32 MiB");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_deleted_before_their_details_are_read_are_recorded_as_vanished() {
+    // Once the (single) first page of groups and of virtual connections was served, two
+    // of each are deleted: their members and detail answer 404.
+    let faults = Faults::default()
+        .drift_after_page(1, 2)
+        .drift_endpoints(&["GET groups", "GET virtualConnections"]);
+    let sim = Sim::start(small_site(17).faults(faults)).await.unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = support::backup(&sim, dest.path().to_str().unwrap(), &[], &[]).await;
+    assert_eq!(out.code, 0, "vanished objects are not failures:\n{}", out.all());
+    let run = only_run(dest.path());
+    let manifest = read_json(&run.join("manifest.json"));
+    let removed = sim.catalog().removed;
+    assert_eq!(removed.len(), 4, "{removed:?}");
+    let vanished = manifest["vanished"].as_array().unwrap();
+    let mut got: Vec<(String, String)> = vanished
+        .iter()
+        .map(|v| {
+            assert!(v["reason"].as_str().unwrap().contains("404"), "{v}");
+            assert!(!v["name"].as_str().unwrap().is_empty(), "{v}");
+            (
+                v["id"].as_str().unwrap().to_string(),
+                format!("{}/{}", v["kind"].as_str().unwrap(), v["part"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut parts: Vec<&str> = got.iter().map(|(_, p)| p.as_str()).collect();
+    parts.sort();
+    assert_eq!(
+        parts,
+        [
+            "groups/members",
+            "groups/members",
+            "virtual_connections/detail",
+            "virtual_connections/detail"
+        ]
+    );
+    let mut ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, removed.iter().map(String::as_str).collect::<Vec<_>>());
+    // They stay in their files as listed, without the part (never an empty list).
+    let groups = read_json(&run.join("metadata_tableau/groups.json"));
+    for g in groups.as_array().unwrap() {
+        let gone = removed.iter().any(|id| g["id"] == id.as_str());
+        assert_eq!(g.get("members").is_none(), gone, "{g}");
+    }
+    let vcs = read_json(&run.join("metadata_tableau/virtual_connections.json"));
+    for vc in vcs.as_array().unwrap() {
+        let gone = removed.iter().any(|id| vc["id"] == id.as_str());
+        assert_eq!(vc.get("detail").is_none(), gone, "{vc}");
+    }
+    assert_eq!(vcs.as_array().unwrap().len(), 5);
+}

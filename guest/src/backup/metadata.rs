@@ -134,6 +134,8 @@ pub struct Listed {
     /// Objects listed (for favorites the favorites, not the per-user entries).
     pub count: u64,
     pub notes: Vec<manifest::Note>,
+    /// Objects listed whose members, detail or favorites were gone when read.
+    pub vanished: Vec<manifest::Vanished>,
 }
 
 /// The manifest's note for a list whose `fields=_all_` was refused.
@@ -153,6 +155,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
     let key = key(list);
     let mut favorites_total = None;
     let mut notes = Vec::new();
+    let mut vanished = Vec::new();
     let mut out = ArrayWriter::create(&key).await?;
     let client = ctx.client;
     let pager = |endpoint: &str, path: &str, wrap: (&'static str, &'static str)| {
@@ -203,15 +206,15 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                     .map(|group| first_members(ctx, group))
                     .buffered(ctx.concurrency);
                 while let Some(started) = groups.next().await {
-                    if let Some(started) = started? {
-                        // The members of all groups are one list: refused once, noted once.
-                        if let Some(rest) = started.rest.as_ref() {
-                            if rest.refused().is_some() && ctx.members_all_fields.replace(false) {
-                                note_refusal(&mut notes, rest);
-                            }
+                    let started = started?;
+                    // The members of all groups are one list: refused once, noted once.
+                    if let Some(rest) = started.rest.as_ref() {
+                        if rest.refused().is_some() && ctx.members_all_fields.replace(false) {
+                            note_refusal(&mut notes, rest);
                         }
-                        write_group(&mut out, started).await?;
                     }
+                    vanished.extend(started.vanished.clone());
+                    write_group(&mut out, started).await?;
                 }
             }
             note_refusal(&mut notes, &p);
@@ -231,8 +234,9 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 .buffered(ctx.concurrency);
             let mut total = 0;
             while let Some(entry) = entries.next().await {
-                if let Some(entry) = entry? {
+                if let Some((entry, gone)) = entry? {
                     total += entry["favorites"].as_array().map_or(0, Vec::len) as u64;
+                    vanished.extend(gone);
                     out.push(&[entry]).await?;
                 }
             }
@@ -245,12 +249,14 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 ("virtualConnections", "virtualConnection"),
             );
             while let Some(page) = p.next_page().await? {
-                let vcs: Vec<Option<Value>> = futures::stream::iter(page)
+                let vcs: Vec<(Value, Option<manifest::Vanished>)> = futures::stream::iter(page)
                     .map(|vc| with_detail(ctx, vc))
                     .buffered(ctx.concurrency)
                     .try_collect()
                     .await?;
-                out.push(&vcs.into_iter().flatten().collect::<Vec<_>>()).await?;
+                let (vcs, gone): (Vec<_>, Vec<_>) = vcs.into_iter().unzip();
+                vanished.extend(gone.into_iter().flatten());
+                out.push(&vcs).await?;
             }
         }
         Kind::ExtractRefreshTasks => {
@@ -307,6 +313,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
         entry,
         count: favorites_total.unwrap_or(count),
         notes,
+        vanished,
     })
 }
 
@@ -315,23 +322,47 @@ fn vanished(e: &ApiError) -> bool {
     e.status() == Some(404)
 }
 
+/// The manifest's record of an object that vanished before its `part` was read.
+///
+/// The object itself stays in its metadata file as it was listed, without that
+/// part (the key is absent, never an empty list), so the file still says what the
+/// list returned and the manifest says what is missing from it. Not a failure:
+/// nothing that still exists was left out.
+fn gone(list: Kind, object: &Value, part: &str, e: &ApiError) -> manifest::Vanished {
+    let id = string_at(object, &["id"]);
+    host::warn(format!(
+        "{} {id} disappeared before its {part} could be read ({e}); recorded as vanished",
+        file(list)
+    ));
+    manifest::Vanished {
+        kind: file(list),
+        id,
+        name: string_at(object, &["name"]),
+        part: part.to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// A group whose members are being listed: the group, the first page of
 /// members, and the pager for the rest.
 struct GroupMembers<'a> {
     group: Value,
     first: Vec<Value>,
     rest: Option<Pager<'a>>,
+    /// Set when the group was gone before its members were read: written without them.
+    vanished: Option<manifest::Vanished>,
 }
 
-/// Start listing a group's members; `None` if the group was deleted meanwhile.
-async fn first_members<'a>(ctx: &Ctx<'a>, group: Value) -> Result<Option<GroupMembers<'a>>, ApiError> {
+/// Start listing a group's members; a group deleted meanwhile comes back vanished.
+async fn first_members<'a>(ctx: &Ctx<'a>, group: Value) -> Result<GroupMembers<'a>, ApiError> {
     let id = string_at(&group, &["id"]);
     if id.is_empty() {
-        return Ok(Some(GroupMembers {
+        return Ok(GroupMembers {
             group,
             first: Vec::new(),
             rest: None,
-        }));
+            vanished: None,
+        });
     }
     let mut pager = Pager::new(
         ctx.client,
@@ -342,17 +373,18 @@ async fn first_members<'a>(ctx: &Ctx<'a>, group: Value) -> Result<Option<GroupMe
     )
     .all_fields(ctx.members_all_fields.get());
     match pager.next_page().await {
-        Ok(first) => Ok(Some(GroupMembers {
+        Ok(first) => Ok(GroupMembers {
             group,
             first: first.unwrap_or_default(),
             rest: Some(pager),
-        })),
-        Err(e) if vanished(&e) => {
-            host::warn(format!(
-                "group {id} disappeared while listing its members; skipped"
-            ));
-            Ok(None)
-        }
+            vanished: None,
+        }),
+        Err(e) if vanished(&e) => Ok(GroupMembers {
+            vanished: Some(gone(Kind::Groups, &group, "members", &e)),
+            group,
+            first: Vec::new(),
+            rest: None,
+        }),
         Err(e) => Err(e),
     }
 }
@@ -364,9 +396,13 @@ async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<(), M
         mut group,
         first,
         rest,
+        vanished,
     } = g;
     if let Some(obj) = group.as_object_mut() {
         obj.remove("members");
+    }
+    if vanished.is_some() {
+        return Ok(out.push(&[group]).await?);
     }
     let encoded =
         serde_json::to_vec(&group).map_err(|e| StoreErr::Stream(format!("cannot encode a group: {e}")))?;
@@ -408,11 +444,12 @@ async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<(), M
     Ok(out.raw(b"]}").await?)
 }
 
-/// The virtual connection with its full definition attached as `"detail": {..}`.
-async fn with_detail(ctx: &Ctx<'_>, mut vc: Value) -> Result<Option<Value>, ApiError> {
+/// The virtual connection with its full definition attached as `"detail": {..}`;
+/// one deleted meanwhile comes back as listed, with its vanished record.
+async fn with_detail(ctx: &Ctx<'_>, mut vc: Value) -> Result<(Value, Option<manifest::Vanished>), ApiError> {
     let id = string_at(&vc, &["id"]);
     if id.is_empty() {
-        return Ok(Some(vc));
+        return Ok((vc, None));
     }
     let endpoint = "GET virtualConnections/{id}";
     let path = format!("virtualConnections/{}", path_segment(&id));
@@ -425,20 +462,22 @@ async fn with_detail(ctx: &Ctx<'_>, mut vc: Value) -> Result<Option<Value>, ApiE
             if let Some(obj) = vc.as_object_mut() {
                 obj.insert("detail".to_string(), detail);
             }
-            Ok(Some(vc))
+            Ok((vc, None))
         }
         Err(e) if vanished(&e) => {
-            host::warn(format!(
-                "virtual connection {id} disappeared while reading it; skipped"
-            ));
-            Ok(None)
+            let gone = gone(Kind::VirtualConnections, &vc, "detail", &e);
+            Ok((vc, Some(gone)))
         }
         Err(e) => Err(e),
     }
 }
 
-/// `{"user":{"id":..,"name":..},"favorites":[..]}`; `None` if the user is gone.
-async fn favorites_of(ctx: &Ctx<'_>, user: &UserRef) -> Result<Option<Value>, ApiError> {
+/// `{"user":{"id":..,"name":..},"favorites":[..]}`; a user deleted meanwhile gives
+/// `{"user":..}` without favorites and a vanished record; `None` for a user without id.
+async fn favorites_of(
+    ctx: &Ctx<'_>,
+    user: &UserRef,
+) -> Result<Option<(Value, Option<manifest::Vanished>)>, ApiError> {
     if user.id.is_empty() {
         return Ok(None);
     }
@@ -452,16 +491,17 @@ async fn favorites_of(ctx: &Ctx<'_>, user: &UserRef) -> Result<Option<Value>, Ap
     .collect_all()
     .await;
     match favorites {
-        Ok(favorites) => Ok(Some(json!({
-            "user": {"id": user.id, "name": user.name},
-            "favorites": favorites,
-        }))),
+        Ok(favorites) => Ok(Some((
+            json!({
+                "user": {"id": user.id, "name": user.name},
+                "favorites": favorites,
+            }),
+            None,
+        ))),
         Err(e) if vanished(&e) => {
-            host::warn(format!(
-                "user {} disappeared while reading their favorites; skipped",
-                user.id
-            ));
-            Ok(None)
+            let entry = json!({"user": {"id": user.id, "name": user.name}});
+            let gone = gone(Kind::Favorites, &entry["user"], "favorites", &e);
+            Ok(Some((entry, Some(gone))))
         }
         Err(e) => Err(e),
     }
