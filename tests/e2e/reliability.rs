@@ -403,3 +403,61 @@ async fn objects_deleted_before_their_details_are_read_are_recorded_as_vanished(
     }
     assert_eq!(vcs.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_deleted_while_a_list_is_paged_never_hide_the_ones_still_there() {
+    use tableau_sim::ContentKind;
+    // After page 2 of the workbooks, 3 of page 1 are deleted: 3 later workbooks slide
+    // back into page 2, unseen by an offset walk, and the final total matches the ids
+    // seen. Only the re-read finds them.
+    let faults = Faults::default()
+        .drift_after_page(2, 3)
+        .drift_endpoints(&["GET workbooks"]);
+    let sim = Sim::start(multi_page_site(18).faults(faults)).await.unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = support::backup(&sim, dest.path().to_str().unwrap(), &["--page-size", "7"], &[]).await;
+    let catalog = sim.catalog();
+    assert_eq!(catalog.removed.len(), 3, "the drift happened");
+    let run = only_run(dest.path());
+    let listed: Vec<String> = read_json(&run.join("metadata_tableau/workbooks.json"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect();
+    let manifest = read_json(&run.join("manifest.json"));
+    let stored: Vec<&str> = manifest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    for w in catalog.of_kind(ContentKind::Workbook) {
+        assert!(
+            listed.contains(&w.id),
+            "{} still exists but is not in workbooks.json",
+            w.id
+        );
+        if w.downloadable {
+            assert!(
+                stored.contains(&w.id.as_str()),
+                "{} still exists but was not stored",
+                w.id
+            );
+        }
+    }
+    // The deleted ones were listed before they went; their downloads are the failures.
+    let failed: Vec<&str> = manifest["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    let mut removed: Vec<&str> = catalog.removed.iter().map(String::as_str).collect();
+    removed.sort();
+    let mut failed_sorted = failed.clone();
+    failed_sorted.sort();
+    assert_eq!(failed_sorted, removed, "{}", out.all());
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(sim.log().count("GET workbooks") > 4, "the list was read again");
+}

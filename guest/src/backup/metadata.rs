@@ -136,6 +136,9 @@ pub struct Listed {
     pub notes: Vec<manifest::Note>,
     /// Objects listed whose members, detail or favorites were gone when read.
     pub vanished: Vec<manifest::Vanished>,
+    /// Lists (or a group's members) that may still miss items after their re-reads;
+    /// the file keeps everything that was read, the run becomes partial.
+    pub failures: Vec<manifest::Failure>,
 }
 
 /// The manifest's note for a list whose `fields=_all_` was refused.
@@ -156,6 +159,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
     let mut favorites_total = None;
     let mut notes = Vec::new();
     let mut vanished = Vec::new();
+    let mut failures = Vec::new();
     let mut out = ArrayWriter::create(&key).await?;
     let client = ctx.client;
     let pager = |endpoint: &str, path: &str, wrap: (&'static str, &'static str)| {
@@ -168,6 +172,11 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
     let note_refusal = |notes: &mut Vec<manifest::Note>, p: &Pager<'_>| {
         if let Some(why) = p.refused() {
             notes.push(refused_note(list, p.endpoint(), why));
+        }
+    };
+    let short = |failures: &mut Vec<manifest::Failure>, p: &Pager<'_>| {
+        if let Some(why) = p.shortfall() {
+            failures.push(short_failure(list, None, p.endpoint(), why));
         }
     };
     match list {
@@ -188,19 +197,20 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
         }
         Kind::Users => {
             let mut users = Vec::new();
-            let mut p = fields_pager("GET users", "users", ("users", "user"));
+            let mut p = fields_pager("GET users", "users", ("users", "user")).sorted("name:asc");
             while let Some(page) = p.next_page().await? {
                 users.extend(page.iter().map(UserRef::from_json));
                 out.push(&page).await?;
             }
             note_refusal(&mut notes, &p);
+            short(&mut failures, &p);
             found.users = Some(users);
         }
         Kind::Groups => {
             // Members are streamed page by page into the group's object, so even
             // "All Users" of a huge site never sits in guest memory whole. The
             // first page of several groups is fetched concurrently.
-            let mut p = fields_pager("GET groups", "groups", ("groups", "group"));
+            let mut p = fields_pager("GET groups", "groups", ("groups", "group")).sorted("name:asc");
             while let Some(page) = p.next_page().await? {
                 let mut groups = futures::stream::iter(page)
                     .map(|group| first_members(ctx, group))
@@ -214,10 +224,15 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                         }
                     }
                     vanished.extend(started.vanished.clone());
-                    write_group(&mut out, started).await?;
+                    let group = started.group.clone();
+                    if let Some(why) = write_group(&mut out, started).await? {
+                        let endpoint = "GET groups/{id}/users";
+                        failures.push(short_failure(list, Some(&group), endpoint, &why));
+                    }
                 }
             }
             note_refusal(&mut notes, &p);
+            short(&mut failures, &p);
         }
         Kind::Favorites => {
             let users = match found.users.clone() {
@@ -278,7 +293,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 _ => ContentKind::Flow,
             };
             let (outer, inner) = kind.wrapper();
-            let mut p = fields_pager(&format!("GET {outer}"), outer, (outer, inner));
+            let mut p = fields_pager(&format!("GET {outer}"), outer, (outer, inner)).sorted("createdAt:asc");
             while let Some(page) = p.next_page().await? {
                 found
                     .content
@@ -286,6 +301,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 out.push(&page).await?;
             }
             note_refusal(&mut notes, &p);
+            short(&mut failures, &p);
         }
         Kind::Projects | Kind::Subscriptions | Kind::CustomViews => {
             let (path, wrap) = match list {
@@ -293,12 +309,16 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 Kind::Subscriptions => ("subscriptions", ("subscriptions", "subscription")),
                 _ => ("customviews", ("customViews", "customView")),
             };
-            // Only projects take `fields`.
+            // Only projects take `fields` and a sort.
             let mut p = pager(&format!("GET {path}"), path, wrap).all_fields(list == Kind::Projects);
+            if list == Kind::Projects {
+                p = p.sorted("createdAt:asc");
+            }
             while let Some(page) = p.next_page().await? {
                 out.push(&page).await?;
             }
             note_refusal(&mut notes, &p);
+            short(&mut failures, &p);
         }
     }
     let (info, count) = out.finish().await?;
@@ -314,7 +334,18 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
         count: favorites_total.unwrap_or(count),
         notes,
         vanished,
+        failures,
     })
+}
+
+/// The failure of a list (or of one group's members) still short after its re-reads.
+fn short_failure(list: Kind, object: Option<&Value>, endpoint: &str, why: &str) -> manifest::Failure {
+    manifest::Failure {
+        kind: file(list),
+        id: object.map(|o| string_at(o, &["id"])).unwrap_or_default(),
+        name: object.map(|o| string_at(o, &["name"])).unwrap_or_default(),
+        error: format!("{endpoint}: {why}; the file holds every item that was read"),
+    }
 }
 
 /// Whether a per-object call failed because the object vanished since it was listed.
@@ -390,8 +421,8 @@ async fn first_members<'a>(ctx: &Ctx<'a>, group: Value) -> Result<GroupMembers<'
 }
 
 /// Write `{...group..., "members": [..]}`, fetching the remaining member pages
-/// as it goes.
-async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<(), MetaError> {
+/// as it goes; returns why the members may be incomplete, if they may.
+async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<Option<String>, MetaError> {
     let GroupMembers {
         mut group,
         first,
@@ -402,14 +433,16 @@ async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<(), M
         obj.remove("members");
     }
     if vanished.is_some() {
-        return Ok(out.push(&[group]).await?);
+        out.push(&[group]).await?;
+        return Ok(None);
     }
     let encoded =
         serde_json::to_vec(&group).map_err(|e| StoreErr::Stream(format!("cannot encode a group: {e}")))?;
     let Some(prefix) = encoded.strip_suffix(b"}") else {
         // Not an object: keep it as Tableau sent it.
         out.begin_item().await?;
-        return Ok(out.raw(&encoded).await?);
+        out.raw(&encoded).await?;
+        return Ok(None);
     };
     out.begin_item().await?;
     out.raw(prefix).await?;
@@ -441,7 +474,8 @@ async fn write_group(out: &mut ArrayWriter, g: GroupMembers<'_>) -> Result<(), M
             None => break,
         };
     }
-    Ok(out.raw(b"]}").await?)
+    out.raw(b"]}").await?;
+    Ok(rest.and_then(|p| p.shortfall().map(str::to_string)))
 }
 
 /// The virtual connection with its full definition attached as `"detail": {..}`;

@@ -285,6 +285,9 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
                 tally.metadata.push(entry);
                 tally.notes.extend(listed.notes);
                 tally.vanished.extend(listed.vanished);
+                for failure in listed.failures {
+                    tally.fail(kind, failure);
+                }
             }
             Err(MetaError::Store(e)) if e.is_backend() => return Err(store_error(e)),
             Err(e) => {

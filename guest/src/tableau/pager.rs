@@ -1,8 +1,11 @@
 //! Walking a paginated list page by page, de-duplicated by `id`.
 //!
 //! Tableau's paging is offset-based and not a snapshot: items can shift between
-//! pages while we walk, `totalAvailable` can overstate what is really returned,
-//! and the page after the real end answers `400006`.
+//! pages while we walk (an item deleted on a page already read makes a later one
+//! slide back unseen), `totalAvailable` can overstate what is really returned,
+//! and the page after the real end answers `400006`. So lists are read in a stable
+//! sort where Tableau has one, and every read (pass) is checked when it ends; see
+//! [`settle`].
 
 use std::collections::HashSet;
 
@@ -17,6 +20,45 @@ const INVALID_PAGE_NUMBER: &str = "400006";
 
 /// Asks for every field, not Tableau's default set.
 const ALL_FIELDS: &str = "fields=_all_";
+
+/// Reads of one list at most: the first and two re-reads.
+pub const MAX_PASSES: u32 = 3;
+
+/// What to do once a pass over a list has ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// Nothing that is still listed was missed.
+    Done,
+    /// Read the list again; items already seen are not returned twice.
+    Reread,
+    /// Still short after the last re-read: why, in words.
+    Short(String),
+}
+
+/// Judges pass `pass` from the `totalAvailable` of each of its pages, the distinct
+/// ids it returned and how many of those no earlier pass had.
+///
+/// A pass is trusted when its pages agree on the total and it returned at least that
+/// many ids: comparing with the final total alone is not enough, since deleting K
+/// items on a page already read lowers it by K while K others slide by unseen. A
+/// re-read with steady totals that brings nothing new is trusted too (the server
+/// overstates `totalAvailable`, as Tableau does). Lists without totals are trusted.
+pub fn settle(pass: u32, totals: &[u64], distinct: usize, fresh: usize) -> Settle {
+    let (Some(&first), Some(&last)) = (totals.first(), totals.last()) else {
+        return Settle::Done;
+    };
+    let steady = totals.iter().all(|t| *t == first);
+    if (steady && distinct as u64 >= last) || (pass > 1 && steady && fresh == 0) {
+        return Settle::Done;
+    }
+    if pass < MAX_PASSES {
+        return Settle::Reread;
+    }
+    Settle::Short(format!(
+        "the list changed while it was read: {pass} reads, the last returned {distinct} \
+         items for a totalAvailable of {last} (per page: {totals:?})"
+    ))
+}
 
 /// The page after `requested`, or `None` when the list is done.
 ///
@@ -92,8 +134,18 @@ pub struct Pager<'a> {
     all_fields: bool,
     /// Why `fields=_all_` was dropped, once the server refused it.
     refused: Option<String>,
+    /// `sort=` value sent (until the server refuses it).
+    sort: Option<&'static str>,
     next: Option<u32>,
     dedup: Dedup,
+    /// The current read of the list, from 1.
+    pass: u32,
+    /// Distinct ids, `totalAvailable` of each page, and ids new to the list, of this pass.
+    pass_ids: HashSet<String>,
+    pass_totals: Vec<u64>,
+    pass_fresh: usize,
+    /// Set when the list was still short after the last re-read.
+    shortfall: Option<String>,
 }
 
 impl<'a> Pager<'a> {
@@ -115,8 +167,14 @@ impl<'a> Pager<'a> {
             paged: true,
             all_fields: false,
             refused: None,
+            sort: None,
             next: Some(1),
             dedup: Dedup::default(),
+            pass: 1,
+            pass_ids: HashSet::new(),
+            pass_totals: Vec::new(),
+            pass_fresh: 0,
+            shortfall: None,
         }
     }
 
@@ -131,6 +189,17 @@ impl<'a> Pager<'a> {
     pub fn all_fields(mut self, on: bool) -> Self {
         self.all_fields = on;
         self
+    }
+
+    /// Page in this stable order (`createdAt:asc`); a 400 to the first page drops it.
+    pub fn sorted(mut self, sort: &'static str) -> Self {
+        self.sort = Some(sort);
+        self
+    }
+
+    /// Why the list may still miss items after its re-reads (see [`settle`]).
+    pub fn shortfall(&self) -> Option<&str> {
+        self.shortfall.as_deref()
     }
 
     /// The endpoint's name in errors and logs.
@@ -148,6 +217,9 @@ impl<'a> Pager<'a> {
         if self.all_fields {
             params.push(ALL_FIELDS.to_string());
         }
+        if let Some(sort) = self.sort {
+            params.push(format!("sort={sort}"));
+        }
         if self.paged {
             params.push(format!("pageSize={}&pageNumber={page}", self.page_size));
         }
@@ -158,44 +230,110 @@ impl<'a> Pager<'a> {
         format!("{}{sep}{}", self.path, params.join("&"))
     }
 
-    /// The next page's new items, or `None` once the list is done.
+    /// The next page's new items, or `None` once the list is done (re-reads included).
     pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, ApiError> {
-        let Some(page) = self.next else {
-            return Ok(None);
-        };
+        loop {
+            let Some(page) = self.next else {
+                return Ok(None);
+            };
+            let mut body = match self.fetch(page).await {
+                Ok(body) => body,
+                Err(e) if is_end_of_list(page, &e) => {
+                    self.end_pass();
+                    continue;
+                }
+                Err(e) => {
+                    self.next = None;
+                    return Err(e);
+                }
+            };
+            let pagination = Pagination::from_body(&body);
+            let items = take_collection(&mut body, self.outer, self.inner);
+            let on_page = items.len();
+            if let Some(total) = pagination.and_then(|p| p.total_available) {
+                self.pass_totals.push(total);
+            }
+            for item in &items {
+                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                    self.pass_ids.insert(id.to_string());
+                }
+            }
+            let fresh = self.dedup.retain_new(items);
+            self.pass_fresh += fresh.len();
+            self.next = if self.paged {
+                next_page(page, self.page_size, pagination.as_ref(), on_page, fresh.len())
+            } else {
+                None
+            };
+            if self.next.is_none() {
+                self.end_pass();
+            }
+            return Ok(Some(fresh));
+        }
+    }
+
+    /// One page; a 400 to the first page drops `fields=_all_`, then the sort.
+    async fn fetch(&mut self, page: u32) -> Result<Value, ApiError> {
         let mut result = self.client.get_json(&self.endpoint, &self.url(page)).await;
-        if let Err(e) = &result {
-            if self.all_fields && page == 1 && refuses_fields(e) {
+        while let Err(e) = &result {
+            if page != 1 || self.pass != 1 || !refuses_fields(e) {
+                break;
+            }
+            if self.all_fields && self.refused.is_none() {
                 crate::host::warn(format!(
                     "{}: the server refused fields=_all_ ({e}); listing Tableau's default fields",
                     self.endpoint
                 ));
                 self.refused = Some(e.to_string());
                 self.all_fields = false;
-                result = self.client.get_json(&self.endpoint, &self.url(page)).await;
+            } else if self.sort.is_some() {
+                crate::host::warn(format!(
+                    "{}: the server refused the sort ({e}); unsorted",
+                    self.endpoint
+                ));
+                self.sort = None;
+                // It may have been the sort all along: ask for every field again.
+                if self.refused.take().is_some() {
+                    self.all_fields = true;
+                }
+            } else if self.all_fields {
+                self.refused = Some(e.to_string());
+                self.all_fields = false;
+            } else {
+                break;
+            }
+            result = self.client.get_json(&self.endpoint, &self.url(page)).await;
+        }
+        result
+    }
+
+    /// A pass is over: done, read again, or short (see [`settle`]).
+    fn end_pass(&mut self) {
+        self.next = None;
+        if !self.paged {
+            return;
+        }
+        match settle(self.pass, &self.pass_totals, self.pass_ids.len(), self.pass_fresh) {
+            Settle::Done => {}
+            Settle::Reread => {
+                crate::host::warn(format!(
+                    "{}: read {} items for a totalAvailable of {:?}; the list changed while it \
+                     was read, reading it again",
+                    self.endpoint,
+                    self.pass_ids.len(),
+                    self.pass_totals
+                ));
+                self.pass += 1;
+                self.pass_ids.clear();
+                self.pass_totals.clear();
+                self.pass_fresh = 0;
+                self.next = Some(1);
+            }
+            Settle::Short(why) => {
+                crate::host::warn(format!("{}: {why}", self.endpoint));
+                self.shortfall = Some(why);
             }
         }
-        let mut body = match result {
-            Ok(body) => body,
-            Err(e) if is_end_of_list(page, &e) => {
-                self.next = None;
-                return Ok(None);
-            }
-            Err(e) => {
-                self.next = None;
-                return Err(e);
-            }
-        };
-        let pagination = Pagination::from_body(&body);
-        let items = take_collection(&mut body, self.outer, self.inner);
-        let on_page = items.len();
-        let fresh = self.dedup.retain_new(items);
-        self.next = if self.paged {
-            next_page(page, self.page_size, pagination.as_ref(), on_page, fresh.len())
-        } else {
-            None
-        };
-        Ok(Some(fresh))
     }
 
     /// Every remaining item (for lists that are small or needed whole).
@@ -244,6 +382,23 @@ mod tests {
         assert_eq!(next_page(1, 10, Some(&no_total), 10, 10), Some(2));
         assert_eq!(next_page(2, 10, Some(&no_total), 10, 0), None);
         assert_eq!(next_page(3, 10, Some(&no_total), 7, 7), None);
+    }
+
+    #[test]
+    fn passes_settle_only_when_nothing_still_listed_was_missed() {
+        // Deleting 3 on page 1 after page 2: the final total matches what was seen,
+        // yet 3 items slid by unseen; the totals changed, so read again.
+        assert_eq!(settle(1, &[250, 250, 247], 247, 247), Settle::Reread);
+        // The re-read: steady totals, everything there.
+        assert_eq!(settle(2, &[247, 247, 247], 247, 3), Settle::Done);
+        assert_eq!(settle(1, &[23, 23, 23, 23], 23, 23), Settle::Done);
+        // Short with steady totals: read again; a re-read bringing nothing new means
+        // the server overstates its total.
+        assert_eq!(settle(1, &[32, 32], 23, 23), Settle::Reread);
+        assert_eq!(settle(2, &[32, 32], 23, 0), Settle::Done);
+        // Still changing after the last re-read: short.
+        assert!(matches!(settle(3, &[30, 29], 28, 1), Settle::Short(m) if m.contains("3 reads")));
+        assert_eq!(settle(1, &[], 5, 5), Settle::Done);
     }
 
     #[test]
