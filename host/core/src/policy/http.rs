@@ -46,6 +46,26 @@ impl Origin {
     }
 }
 
+/// An `allow_hosts` entry: `host`, `host:port`, an IPv6 literal (bare or in
+/// brackets) or `[v6]:port`. A bare IPv6 literal has no port: its last
+/// group is not one.
+fn parse_allowed(entry: &str) -> (String, Option<u16>) {
+    let entry = entry.to_ascii_lowercase();
+    if let Some(rest) = entry.strip_prefix('[') {
+        if let Some((host, after)) = rest.split_once(']') {
+            let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+            return (host.to_string(), port);
+        }
+    }
+    if entry.matches(':').count() > 1 {
+        return (entry, None);
+    }
+    match entry.rsplit_once(':') {
+        Some((host, port)) if port.parse::<u16>().is_ok() => (host.to_string(), port.parse().ok()),
+        _ => (entry, None),
+    }
+}
+
 /// The decision for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied(pub String);
@@ -71,15 +91,7 @@ pub struct OutboundPolicy {
 impl OutboundPolicy {
     /// The server, plus the policy's `host` or `host:port` entries.
     pub fn new(server: Origin, allow_hosts: &[String]) -> Self {
-        let extra = allow_hosts
-            .iter()
-            .map(|h| match h.rsplit_once(':') {
-                Some((host, port)) if port.parse::<u16>().is_ok() => {
-                    (host.to_ascii_lowercase(), port.parse().ok())
-                }
-                _ => (h.to_ascii_lowercase(), None),
-            })
-            .collect();
+        let extra = allow_hosts.iter().map(|h| parse_allowed(h)).collect();
         Self { server, extra }
     }
 
@@ -201,6 +213,15 @@ mod tests {
             Origin::parse("http://127.0.0.1:8080").unwrap(),
             &["api.example.com".into()],
         )
+    }
+
+    #[test]
+    fn allow_hosts_entries_with_ipv6_literals() {
+        assert_eq!(parse_allowed("Api.Example.com"), ("api.example.com".into(), None));
+        assert_eq!(parse_allowed("h:8443"), ("h".into(), Some(8443)));
+        assert_eq!(parse_allowed("64:ff9b::a00:1"), ("64:ff9b::a00:1".into(), None));
+        assert_eq!(parse_allowed("[64:ff9b::a00:1]"), ("64:ff9b::a00:1".into(), None));
+        assert_eq!(parse_allowed("[::1]:443"), ("::1".into(), Some(443)));
     }
 
     #[test]

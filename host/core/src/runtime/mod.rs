@@ -159,8 +159,11 @@ fn explain_trap(trap: &wasmtime::Error, res: &ResourcePolicy) -> String {
             res.max_memory_mib
         )
     } else {
-        let first = format!("{trap}");
-        format!("guest trapped: {first}")
+        // The top context is wasmtime's "error while executing at wasm
+        // backtrace"; the reason (a host trap's message) is the root cause.
+        let why = trap.root_cause().to_string();
+        let why = why.lines().next().unwrap_or("").trim();
+        format!("guest trapped: {why}")
     }
 }
 

@@ -90,6 +90,18 @@ impl OutputStream for UploadStream {
 }
 
 impl HostState {
+    /// A key must not carry a granted secret (in any encoding) into an object's
+    /// name, where no redaction could reach it.
+    fn check_no_secret(&self, key: &str) -> Result<(), RunStoreError> {
+        if self.redactor.redact(key) != key {
+            return Err(RunStoreError::Denied(format!(
+                "key {:?} refused: it contains a secret",
+                self.redactor.clean(key)
+            )));
+        }
+        Ok(())
+    }
+
     /// A store error for the guest; refusals are logged (redacted: keys are the guest's text).
     fn to_wit(&self, e: RunStoreError) -> WitStoreError {
         match e {
@@ -118,6 +130,9 @@ impl store::Host for HostState {
         key: String,
         _content_type: String,
     ) -> wasmtime::Result<Result<Resource<Upload>, WitStoreError>> {
+        if let Err(e) = self.check_no_secret(&key) {
+            return Ok(Err(self.to_wit(e)));
+        }
         match self.run.begin(&key).await {
             Ok(mut pending) => {
                 let sender = Arc::new(Mutex::new(pending.chunks.take()));
@@ -138,6 +153,9 @@ impl store::Host for HostState {
         _content_type: String,
         data: Vec<u8>,
     ) -> wasmtime::Result<Result<ObjectInfo, WitStoreError>> {
+        if let Err(e) = self.check_no_secret(&key) {
+            return Ok(Err(self.to_wit(e)));
+        }
         match self.run.put(&key, data).await {
             Ok(o) => Ok(Ok(info(o))),
             Err(e) => Ok(Err(self.to_wit(e))),

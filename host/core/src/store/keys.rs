@@ -34,6 +34,13 @@ pub enum KeyError {
     #[error("key has a segment ending in '.' or ' ', which Windows cannot store")]
     /// A segment ending in `.` or space.
     TrailingDotOrSpace,
+    #[error(
+        "key has a segment starting with {:?}, reserved for the store's temporary files",
+        super::local::TEMP_PREFIX
+    )]
+    /// A segment named like the local store's temporary files, which listing
+    /// hides and clean-up deletes.
+    Reserved,
 }
 
 /// Check that `key` is a relative, portable object key: valid on S3 and on Linux,
@@ -60,6 +67,9 @@ pub fn validate_key(key: &str) -> Result<(), KeyError> {
         }
         if segment.ends_with('.') || segment.ends_with(' ') {
             return Err(KeyError::TrailingDotOrSpace);
+        }
+        if segment.starts_with(super::local::TEMP_PREFIX) {
+            return Err(KeyError::Reserved);
         }
     }
     Ok(())
@@ -161,6 +171,10 @@ mod tests {
         assert_eq!(validate_key(&"k".repeat(10_000)), Err(KeyError::TooLong(10_000)));
         assert_eq!(validate_key(&"k".repeat(300)), Err(KeyError::SegmentTooLong));
         assert_eq!(validate_key(""), Err(KeyError::Empty));
+        assert_eq!(
+            validate_key("workbooks/.tbk-partial-0123456789abcdef-9"),
+            Err(KeyError::Reserved)
+        );
     }
 
     #[test]

@@ -30,8 +30,12 @@ pub enum Access {
 }
 
 /// Uploads one run may have open at once: each holds a temp file or a multipart
-/// upload, so a guest must not be able to open them without bound.
-pub const MAX_OPEN_UPLOADS: u64 = 256;
+/// upload and up to ~9 MiB of host memory (16 queued 64 KiB chunks, then the
+/// local 1 MiB write buffer or the 8 MiB S3 part), so a guest must not be able
+/// to open them without bound. 32 leaves room for the 20 downloads Tableau
+/// allows at once plus metadata streams, and bounds what a hostile guest can
+/// make the host hold to about 300 MiB (256 would allow 2.3 GiB over S3).
+pub const MAX_OPEN_UPLOADS: u64 = 32;
 
 /// A destination seen through one grant.
 pub struct RunStore {
