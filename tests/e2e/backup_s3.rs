@@ -38,8 +38,22 @@ async fn every_item_lands_in_the_bucket_and_verifies() {
     assert_eq!(snaps.code, 0, "{}", snaps.all());
     assert!(snaps.stdout.contains("complete"), "{}", snaps.stdout);
 
-    // The AWS secret never shows in output, logs or stored objects.
-    assert!(!out.all().contains(support::s3::SECRET_KEY));
+    // The AWS secret never shows in output, logs or stored objects (the
+    // bucket's files, s3s-fs's upload records included).
+    let secret = support::s3::SECRET_KEY.as_bytes();
+    for o in [&out, &v, &snaps] {
+        assert!(!o.all().contains(support::s3::SECRET_KEY), "{}", o.all());
+    }
+    let files = all_files(&s3.bucket_dir("backups"));
+    assert!(files.len() > 10, "{files:?}");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret),
+            "the AWS secret is in {}",
+            f.display()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,6 +122,22 @@ async fn the_store_failing_midway_fails_the_run_without_a_manifest_or_open_uploa
     // The next run completes.
     let out = support::backup(&sim, dest, &[], &s3.env()).await;
     assert_eq!(out.code, 0, "{}", out.all());
+}
+
+fn all_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    rd.flatten()
+        .flat_map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                all_files(&p)
+            } else {
+                vec![p]
+            }
+        })
+        .collect()
 }
 
 fn walk_names(dir: &std::path::Path, name: &str) -> usize {

@@ -103,9 +103,30 @@ async fn missing_s3_credentials() {
         .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
         .collect();
     let out = support::backup(&sim, "s3://backups/x", &[], &env).await;
-    assert_ne!(out.code, 0, "{}", out.all());
+    // README: 1 = failed, no backup was made (the credential chain is tried at
+    // run time and may fail transiently, so this is not a usage error).
+    assert_eq!(out.code, 1, "{}", out.all());
     let line = error_line(&out);
     assert!(line.to_lowercase().contains("credential"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_timeouts_are_refused_before_anything_is_attempted() {
+    let sim = Sim::start(multi_page_site(1)).await.unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let d = dest.path().join("b");
+    for flag in [
+        "--connect-timeout",
+        "--first-byte-timeout",
+        "--between-bytes-timeout",
+    ] {
+        let out = support::backup(&sim, d.to_str().unwrap(), &[flag, "0"], &[]).await;
+        assert_eq!(out.code, 2, "{flag} 0:\n{}", out.all());
+        let line = error_line(&out);
+        assert!(line.contains(&format!("{flag} must be at least 1")), "{line}");
+    }
+    assert_eq!(sim.log().sign_ins, 0, "nothing was attempted");
+    assert!(run_dirs(&d).is_empty(), "no run folder");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
