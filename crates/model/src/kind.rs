@@ -36,12 +36,33 @@ pub enum Kind {
     Datasources,
     /// Prep flow files and their metadata.
     Flows,
+    /// Views of every workbook.
+    Views,
+    /// Explicit permission rules of projects, content, virtual connections and views.
+    Permissions,
+    /// Every project's default permissions and its `contentPermissions`.
+    DefaultPermissions,
+    /// Connections of workbooks, data sources and flows.
+    Connections,
+    /// Revision lists of workbooks and data sources (bytes with `revisions` on).
+    Revisions,
+    /// Each custom view's definition, one file each.
+    CustomViewDefinitions,
+    /// Data-driven alerts with their recipients.
+    DataAlerts,
+    /// Webhooks.
+    Webhooks,
+    /// Flow run tasks.
+    FlowRunTasks,
+    /// Data quality warnings of data sources and flows.
+    DataQualityWarnings,
 }
 
 impl Kind {
     /// Every kind, in the order a backup takes them: users before favorites
-    /// (which need them), the content lists last (their downloads follow).
-    pub const ALL: [Kind; 12] = [
+    /// (which need them), the site-wide lists, then the content lists, then the
+    /// kinds read per project, item or view (they use the lists before them).
+    pub const ALL: [Kind; 22] = [
         Kind::Site,
         Kind::Projects,
         Kind::Users,
@@ -51,9 +72,19 @@ impl Kind {
         Kind::CustomViews,
         Kind::VirtualConnections,
         Kind::ExtractRefreshTasks,
+        Kind::FlowRunTasks,
+        Kind::DataAlerts,
+        Kind::Webhooks,
         Kind::Workbooks,
         Kind::Datasources,
         Kind::Flows,
+        Kind::Views,
+        Kind::Permissions,
+        Kind::DefaultPermissions,
+        Kind::Connections,
+        Kind::Revisions,
+        Kind::CustomViewDefinitions,
+        Kind::DataQualityWarnings,
     ];
 
     /// The name in `--kinds`, the WIT and the manifest's `scope`: `custom-views`.
@@ -71,6 +102,16 @@ impl Kind {
             Kind::Workbooks => "workbooks",
             Kind::Datasources => "datasources",
             Kind::Flows => "flows",
+            Kind::Views => "views",
+            Kind::Permissions => "permissions",
+            Kind::DefaultPermissions => "default-permissions",
+            Kind::Connections => "connections",
+            Kind::Revisions => "revisions",
+            Kind::CustomViewDefinitions => "custom-view-definitions",
+            Kind::DataAlerts => "data-alerts",
+            Kind::Webhooks => "webhooks",
+            Kind::FlowRunTasks => "flow-run-tasks",
+            Kind::DataQualityWarnings => "data-quality-warnings",
         }
     }
 
@@ -130,6 +171,16 @@ macro_rules! kind_conversions {
                     $crate::Kind::Workbooks => <$wit>::Workbooks,
                     $crate::Kind::Datasources => <$wit>::Datasources,
                     $crate::Kind::Flows => <$wit>::Flows,
+                    $crate::Kind::Views => <$wit>::Views,
+                    $crate::Kind::Permissions => <$wit>::Permissions,
+                    $crate::Kind::DefaultPermissions => <$wit>::DefaultPermissions,
+                    $crate::Kind::Connections => <$wit>::Connections,
+                    $crate::Kind::Revisions => <$wit>::Revisions,
+                    $crate::Kind::CustomViewDefinitions => <$wit>::CustomViewDefinitions,
+                    $crate::Kind::DataAlerts => <$wit>::DataAlerts,
+                    $crate::Kind::Webhooks => <$wit>::Webhooks,
+                    $crate::Kind::FlowRunTasks => <$wit>::FlowRunTasks,
+                    $crate::Kind::DataQualityWarnings => <$wit>::DataQualityWarnings,
                 }
             }
         }
@@ -149,6 +200,16 @@ macro_rules! kind_conversions {
                     <$wit>::Workbooks => $crate::Kind::Workbooks,
                     <$wit>::Datasources => $crate::Kind::Datasources,
                     <$wit>::Flows => $crate::Kind::Flows,
+                    <$wit>::Views => $crate::Kind::Views,
+                    <$wit>::Permissions => $crate::Kind::Permissions,
+                    <$wit>::DefaultPermissions => $crate::Kind::DefaultPermissions,
+                    <$wit>::Connections => $crate::Kind::Connections,
+                    <$wit>::Revisions => $crate::Kind::Revisions,
+                    <$wit>::CustomViewDefinitions => $crate::Kind::CustomViewDefinitions,
+                    <$wit>::DataAlerts => $crate::Kind::DataAlerts,
+                    <$wit>::Webhooks => $crate::Kind::Webhooks,
+                    <$wit>::FlowRunTasks => $crate::Kind::FlowRunTasks,
+                    <$wit>::DataQualityWarnings => $crate::Kind::DataQualityWarnings,
                 }
             }
         }
@@ -174,10 +235,22 @@ mod tests {
     }
 
     #[test]
-    fn favorites_come_after_users_and_content_last() {
+    fn lists_come_before_the_kinds_that_read_them() {
         let pos = |k| Kind::ALL.iter().position(|x| *x == k).unwrap();
         assert!(pos(Kind::Users) < pos(Kind::Favorites));
-        let first_content = Kind::ALL.iter().position(|k| k.is_content()).unwrap();
-        assert!(Kind::ALL[first_content..].iter().all(|k| k.is_content()));
+        let last_content = Kind::ALL.iter().rposition(|k| k.is_content()).unwrap();
+        for per_item in [
+            Kind::Views,
+            Kind::Permissions,
+            Kind::DefaultPermissions,
+            Kind::Connections,
+            Kind::Revisions,
+            Kind::CustomViewDefinitions,
+            Kind::DataQualityWarnings,
+        ] {
+            assert!(pos(per_item) > last_content, "{per_item}");
+        }
+        assert!(pos(Kind::Projects) < pos(Kind::DefaultPermissions));
+        assert!(pos(Kind::CustomViews) < pos(Kind::CustomViewDefinitions));
     }
 }

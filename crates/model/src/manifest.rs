@@ -19,7 +19,9 @@ pub const FORMAT: &str = "tableau-backup-manifest";
 ///
 /// 2 added `scope` (a limited run is not a full backup), `vanished` and
 /// `notes`; a version 1 manifest reads as a full run with none of them.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3 added `revisions`, `custom_view_definitions` and `scope.revisions` (an
+/// older verify would call their files unexpected).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// One run's manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +53,13 @@ pub struct Manifest {
     pub items: Vec<Item>,
     /// Metadata files stored.
     pub metadata: Vec<Metadata>,
+    /// Revision files stored (with `scope.revisions`): every kept revision of
+    /// every workbook and data source backed up.
+    #[serde(default)]
+    pub revisions: Vec<Revision>,
+    /// Custom view definition files stored.
+    #[serde(default)]
+    pub custom_view_definitions: Vec<Definition>,
     /// What could not be backed up, and why.
     pub failures: Vec<Failure>,
     /// Objects listed that were gone when their details were read (deleted
@@ -93,6 +102,10 @@ pub struct Scope {
     pub max_flows: Option<u64>,
     /// Content items listed but left out by a cap.
     pub skipped_by_limits: u64,
+    /// The bytes of every kept revision were stored (`--revisions`). Not part of
+    /// `full`: the revision lists are, the older bytes are an opt-in.
+    #[serde(default)]
+    pub revisions: bool,
     /// Every kind, extracts, no cap.
     pub full: bool,
 }
@@ -107,6 +120,7 @@ impl Default for Scope {
             max_datasources: None,
             max_flows: None,
             skipped_by_limits: 0,
+            revisions: false,
             full: true,
         }
     }
@@ -223,6 +237,58 @@ pub struct Item {
     pub filename: Option<String>,
 }
 
+/// A stored revision of a workbook or data source.
+///
+/// Its bytes never change, so a later run copies them from the earlier run
+/// that has them (`copied_from`). The current revision is the item's content
+/// file of the same run (`key` is the item's key), stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// `workbook` or `datasource`.
+    pub kind: ItemKind,
+    /// The item's LUID.
+    pub item_id: String,
+    /// The item's name when backed up.
+    pub item_name: String,
+    /// Tableau's `revisionNumber`.
+    pub number: u32,
+    /// Whether this is the item's current revision.
+    pub current: bool,
+    /// Tableau's `publishedAt`.
+    pub published_at: String,
+    /// The publisher's LUID.
+    pub publisher_id: String,
+    /// The publisher's name.
+    pub publisher_name: String,
+    /// Run-relative key of the stored file.
+    pub key: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 (lower-case hex).
+    pub sha256: String,
+    /// The run the bytes were copied from, `null` when downloaded by this run.
+    pub copied_from: Option<String>,
+}
+
+/// A stored custom view definition (`customviews/{id}/content`, as Tableau sent it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    /// The custom view's LUID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The view it customizes.
+    pub view_id: String,
+    /// That view's workbook.
+    pub workbook_id: String,
+    /// Run-relative key of the stored file.
+    pub key: String,
+    /// Bytes, as the host counted them.
+    pub size: u64,
+    /// SHA-256 (lower-case hex), as the host computed it.
+    pub sha256: String,
+}
+
 /// A stored metadata file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -280,6 +346,12 @@ pub struct Note {
 pub struct Totals {
     /// Content files.
     pub items: u64,
+    /// Revision files (the current revisions are counted in `items`).
+    #[serde(default)]
+    pub revisions: u64,
+    /// Custom view definition files.
+    #[serde(default)]
+    pub definitions: u64,
     /// Metadata files.
     pub metadata_files: u64,
     /// Content and metadata bytes (the manifest cannot count itself).
@@ -330,6 +402,9 @@ impl Manifest {
     pub fn seal(mut self) -> Manifest {
         self.items.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
         self.metadata.sort_by(|a, b| a.key.cmp(&b.key));
+        self.revisions
+            .sort_by(|a, b| (a.kind, &a.item_id, a.number).cmp(&(b.kind, &b.item_id, b.number)));
+        self.custom_view_definitions.sort_by(|a, b| a.key.cmp(&b.key));
         self.failures
             .sort_by(|a, b| (&a.kind, &a.id, &a.name).cmp(&(&b.kind, &b.id, &b.name)));
         self.vanished
@@ -337,6 +412,8 @@ impl Manifest {
         self.scope = self.scope.clone().with_full();
         self.totals = Totals {
             items: self.items.len() as u64,
+            revisions: self.revisions.iter().filter(|r| !r.current).count() as u64,
+            definitions: self.custom_view_definitions.len() as u64,
             metadata_files: self.metadata.len() as u64,
             bytes: self.entries().map(|e| e.size).sum(),
             failures: self.failures.len() as u64,
@@ -363,19 +440,30 @@ impl Manifest {
         }
     }
 
-    /// Every object the manifest names: content first, then metadata.
+    /// Every object the manifest names, once each: content, revisions (but
+    /// the current ones, which are content files), definitions, then metadata.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
         let items = self.items.iter().map(|i| Entry {
             key: &i.key,
             size: i.size,
             sha256: &i.sha256,
         });
+        let revisions = self.revisions.iter().filter(|r| !r.current).map(|r| Entry {
+            key: &r.key,
+            size: r.size,
+            sha256: &r.sha256,
+        });
+        let definitions = self.custom_view_definitions.iter().map(|d| Entry {
+            key: &d.key,
+            size: d.size,
+            sha256: &d.sha256,
+        });
         let metadata = self.metadata.iter().map(|m| Entry {
             key: &m.key,
             size: m.size,
             sha256: &m.sha256,
         });
-        items.chain(metadata)
+        items.chain(revisions).chain(definitions).chain(metadata)
     }
 
     /// Bytes of every object the manifest names.
@@ -470,6 +558,8 @@ mod tests {
                 size: 5,
                 sha256: "ff".into(),
             }],
+            revisions: vec![],
+            custom_view_definitions: vec![],
             failures,
             vanished: vec![],
             notes: vec![],

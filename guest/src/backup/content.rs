@@ -1,14 +1,11 @@
-//! Content files (workbooks, data sources, flows): streamed frame by frame from
-//! Tableau straight into the store, never buffered whole.
+//! Content files (workbooks, data sources, flows): what to download and under
+//! which key; the bytes stream through [`fetch`].
 
-use http_body_util::BodyExt;
 use serde_json::Value;
-use wstd::http::{Body, Response};
 
+use super::fetch::{self, DownloadError};
 use super::names;
-use crate::host::{self, StoreErr, Upload};
-use crate::tableau::client::{sleep, Client};
-use crate::tableau::http::header;
+use crate::tableau::client::Client;
 use crate::tableau::json::string_at;
 use crate::tableau::path_segment;
 use tableau_backup_model::manifest::{self, ItemKind};
@@ -106,28 +103,7 @@ pub fn choose_extension(kind: ContentKind, filename: Option<&str>, first: &[u8])
     }
 }
 
-/// Why an item was not stored.
-#[derive(Debug)]
-pub enum DownloadError {
-    /// This item failed; the run goes on.
-    Item(String),
-    /// The store's backend failed: the run cannot be trusted.
-    Fatal(String),
-}
-
-/// Why one attempt failed.
-enum Attempt {
-    /// The transfer broke midway: start over with a fresh upload.
-    Broken(String),
-    /// The server sent an empty file; asking again would not help.
-    Empty,
-    /// The server sent a web page instead of a file (a proxy or login page).
-    NotAFile(String),
-    Store(StoreErr),
-}
-
-/// Downloads one item into the store. A transfer that breaks is restarted from
-/// scratch (the partial upload is aborted, never glued to the next attempt).
+/// Downloads one item into the store (see [`fetch::to_store`]).
 pub async fn download(
     client: &Client,
     item: &ContentItem,
@@ -143,109 +119,29 @@ pub async fn download(
             "?includeExtract=false"
         });
     }
-    let mut restarts = 0;
-    loop {
-        let resp = client
-            .get_stream(&endpoint, &path)
-            .await
-            .map_err(|e| DownloadError::Item(e.to_string()))?;
-        match store_body(item, resp).await {
-            Ok(stored) => return Ok(stored),
-            Err(Attempt::Store(e)) if e.is_backend() => {
-                return Err(DownloadError::Fatal(format!(
-                    "{e} while storing {} {}",
-                    item.kind.manifest_kind(),
-                    item.id
-                )))
-            }
-            Err(Attempt::Store(e)) => return Err(DownloadError::Item(e.to_string())),
-            Err(Attempt::Empty) => {
-                return Err(DownloadError::Item(format!("{endpoint} returned an empty file")))
-            }
-            Err(Attempt::NotAFile(ct)) => {
-                return Err(DownloadError::Item(format!(
-                    "{endpoint} returned {ct} instead of a file"
-                )))
-            }
-            Err(Attempt::Broken(m)) if restarts < client.policy().max_retries => {
-                let wait = client.backoff(restarts);
-                restarts += 1;
-                host::debug(format!(
-                    "{endpoint} for {}: transfer broke ({m}); restarting in {:.1} s",
-                    item.id,
-                    wait.as_secs_f64()
-                ));
-                sleep(wait).await;
-            }
-            Err(Attempt::Broken(m)) => {
-                return Err(DownloadError::Item(format!(
-                    "{endpoint}: transfer broke: {m} (after {} attempts)",
-                    restarts + 1
-                )))
-            }
-        }
-    }
-}
-
-/// One attempt: picks the key from the response, then copies frame by frame.
-async fn store_body(item: &ContentItem, resp: Response<Body>) -> Result<manifest::Item, Attempt> {
-    let filename = header(&resp, "content-disposition").and_then(|h| names::disposition_filename(&h));
-    let content_type = header(&resp, "content-type")
-        .map(|ct| ct.trim().to_string())
-        .filter(|ct| !ct.is_empty())
-        .unwrap_or_else(|| "application/octet-stream".to_string());
-    if content_type.to_ascii_lowercase().starts_with("text/html") {
-        return Err(Attempt::NotAFile(content_type));
-    }
-    let declared = resp.body().content_length();
-    let mut body = resp.into_body().into_boxed_body();
-
-    // The extension may depend on the first bytes, so read them before creating
-    // the object (one frame: at most 64 KiB).
-    let first = loop {
-        match body.frame().await {
-            None => return Err(Attempt::Empty),
-            Some(Err(e)) => return Err(Attempt::Broken(format!("{e:#}"))),
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) if !data.is_empty() => break data,
-                _ => continue,
-            },
-        }
+    let what = format!("{} {}", item.kind.manifest_kind(), item.id);
+    let key_for = |filename: Option<&str>, first: &[u8]| {
+        let ext = choose_extension(item.kind, filename, first);
+        names::content_key(item.kind.folder(), &item.id, &item.name, ext)
     };
-    let ext = choose_extension(item.kind, filename.as_deref(), &first);
-    let key = names::content_key(item.kind.folder(), &item.id, &item.name, ext);
-
-    // Dropping `upload` on any early return aborts it.
-    let mut upload = Upload::create(&key, &content_type).map_err(Attempt::Store)?;
-    upload.write(&first).await.map_err(Attempt::Store)?;
-    let mut received = first.len() as u64;
-    drop(first);
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Attempt::Broken(format!("{e:#}")))?;
-        if let Ok(data) = frame.into_data() {
-            received += data.len() as u64;
-            upload.write(&data).await.map_err(Attempt::Store)?;
-        }
-    }
-    if let Some(expected) = declared {
-        if received < expected {
-            return Err(Attempt::Broken(format!(
-                "body ended after {received} of {expected} bytes"
-            )));
-        }
-    }
-    let info = upload.finish().await.map_err(Attempt::Store)?;
+    // A listed item whose file is gone is a failure: its bytes are not in the backup.
+    let got = fetch::to_store(client, &endpoint, &path, &what, &key_for)
+        .await
+        .map_err(|e| match e {
+            DownloadError::Missing(m) => DownloadError::Item(m),
+            e => e,
+        })?;
     Ok(manifest::Item {
         kind: item.kind.manifest_kind(),
         id: item.id.clone(),
         name: item.name.clone(),
         project_id: item.project_id.clone(),
         updated_at: item.updated_at.clone(),
-        key,
-        size: info.size,
-        sha256: info.sha256,
-        content_type,
-        filename,
+        key: got.key,
+        size: got.size,
+        sha256: got.sha256,
+        content_type: got.content_type,
+        filename: got.filename,
     })
 }
 

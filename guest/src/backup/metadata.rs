@@ -6,9 +6,14 @@ use std::fmt;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
+use super::array::ArrayWriter;
+use super::definitions;
+use super::revisions;
 use super::content::{ContentItem, ContentKind};
+use super::found::{CustomViewRef, Found, ProjectRef, Ref, ViewRef};
+use super::per_object::{self, Findings};
 use super::Ctx;
-use crate::host::{self, StoreErr, Upload};
+use crate::host::{self, StoreErr};
 use crate::tableau::http::{ApiError, ApiErrorKind};
 use crate::tableau::json::{lenient_string, string_at};
 use crate::tableau::pager::Pager;
@@ -25,32 +30,6 @@ pub fn file(kind: Kind) -> String {
 /// `metadata_tableau/<file>.json`.
 pub fn key(kind: Kind) -> String {
     format!("metadata_tableau/{}.json", file(kind))
-}
-
-/// A user as favorites need it.
-#[derive(Debug, Clone)]
-pub struct UserRef {
-    pub id: String,
-    pub name: String,
-}
-
-impl UserRef {
-    fn from_json(user: &Value) -> UserRef {
-        UserRef {
-            id: string_at(user, &["id"]),
-            name: string_at(user, &["name"]),
-        }
-    }
-}
-
-/// What one list teaches the later phases.
-#[derive(Default)]
-pub struct Found {
-    /// Filled by the users list, read by favorites.
-    pub users: Option<Vec<UserRef>>,
-    /// Workbooks, data sources and flows to download, in listing order.
-    pub content: Vec<ContentItem>,
-    pub site_name: Option<String>,
 }
 
 /// Why a metadata file could not be written.
@@ -81,56 +60,11 @@ impl fmt::Display for MetaError {
     }
 }
 
-/// Streams a JSON array into an upload: `[`, then items separated by `,\n`, then `]`.
-struct ArrayWriter {
-    upload: Upload,
-    count: u64,
-}
-
-impl ArrayWriter {
-    async fn create(key: &str) -> Result<ArrayWriter, StoreErr> {
-        let mut upload = Upload::create(key, "application/json")?;
-        upload.write(b"[").await?;
-        Ok(ArrayWriter { upload, count: 0 })
-    }
-
-    /// Writes a page in one go: bounded by the page size, never the whole list.
-    async fn push(&mut self, items: &[Value]) -> Result<(), StoreErr> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let mut buf = Vec::new();
-        for item in items {
-            buf.extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
-            serde_json::to_writer(&mut buf, item)
-                .map_err(|e| StoreErr::Stream(format!("cannot encode an item: {e}")))?;
-            self.count += 1;
-        }
-        self.upload.write(&buf).await
-    }
-
-    /// Writes one item in pieces (for items too big to hold, like a group with
-    /// 50,000 members): `parts` are concatenated verbatim.
-    async fn begin_item(&mut self) -> Result<(), StoreErr> {
-        let sep: &[u8] = if self.count == 0 { b"\n" } else { b",\n" };
-        self.count += 1;
-        self.upload.write(sep).await
-    }
-
-    async fn raw(&mut self, bytes: &[u8]) -> Result<(), StoreErr> {
-        self.upload.write(bytes).await
-    }
-
-    async fn finish(mut self) -> Result<(host::ObjectInfo, u64), StoreErr> {
-        self.upload.write(b"\n]\n").await?;
-        let count = self.count;
-        Ok((self.upload.finish().await?, count))
-    }
-}
-
 /// One stored metadata file and what the manifest says about it besides.
 pub struct Listed {
     pub entry: manifest::Metadata,
+    /// Definition files (custom view definitions).
+    pub definitions: Vec<manifest::Definition>,
     /// Objects listed (for favorites the favorites, not the per-user entries).
     pub count: u64,
     pub notes: Vec<manifest::Note>,
@@ -157,6 +91,8 @@ fn refused_note(list: Kind, what: &str, why: &str) -> manifest::Note {
 pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Listed, MetaError> {
     let key = key(list);
     let mut favorites_total = None;
+    let mut per_object_count = None;
+    let mut definitions_stored = Vec::new();
     let mut notes = Vec::new();
     let mut vanished = Vec::new();
     let mut failures = Vec::new();
@@ -199,7 +135,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
             let mut users = Vec::new();
             let mut p = fields_pager("GET users", "users", ("users", "user")).sorted("name:asc");
             while let Some(page) = p.next_page().await? {
-                users.extend(page.iter().map(UserRef::from_json));
+                users.extend(page.iter().map(Ref::from_json));
                 out.push(&page).await?;
             }
             note_refusal(&mut notes, &p);
@@ -235,15 +171,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
             short(&mut failures, &p);
         }
         Kind::Favorites => {
-            let users = match found.users.clone() {
-                Some(users) => users,
-                None => pager("GET users", "users", ("users", "user"))
-                    .collect_all()
-                    .await?
-                    .iter()
-                    .map(UserRef::from_json)
-                    .collect(),
-            };
+            let users = found.users(ctx).await?;
             let mut entries = futures::stream::iter(users.iter())
                 .map(|user| favorites_of(ctx, user))
                 .buffered(ctx.concurrency);
@@ -263,7 +191,9 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 "virtualConnections",
                 ("virtualConnections", "virtualConnection"),
             );
+            let mut refs = Vec::new();
             while let Some(page) = p.next_page().await? {
+                refs.extend(page.iter().map(Ref::from_json));
                 let vcs: Vec<(Value, Option<manifest::Vanished>)> = futures::stream::iter(page)
                     .map(|vc| with_detail(ctx, vc))
                     .buffered(ctx.concurrency)
@@ -273,6 +203,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
                 vanished.extend(gone.into_iter().flatten());
                 out.push(&vcs).await?;
             }
+            found.virtual_connections = Some(refs);
         }
         Kind::ExtractRefreshTasks => {
             // Not paginated: everything in one response, no paging parameters.
@@ -294,6 +225,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
             };
             let (outer, inner) = kind.wrapper();
             let mut p = fields_pager(&format!("GET {outer}"), outer, (outer, inner)).sorted("createdAt:asc");
+            found.content_listed.push(kind);
             while let Some(page) = p.next_page().await? {
                 found
                     .content
@@ -314,11 +246,98 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
             if list == Kind::Projects {
                 p = p.sorted("createdAt:asc");
             }
+            let (mut projects, mut custom_views) = (Vec::new(), Vec::new());
             while let Some(page) = p.next_page().await? {
+                match list {
+                    Kind::Projects => projects.extend(page.iter().map(ProjectRef::from_json)),
+                    Kind::CustomViews => custom_views.extend(page.iter().map(CustomViewRef::from_json)),
+                    _ => {}
+                }
                 out.push(&page).await?;
+            }
+            match list {
+                Kind::Projects => found.projects = Some(projects),
+                Kind::CustomViews => found.custom_views = Some(custom_views),
+                _ => {}
             }
             note_refusal(&mut notes, &p);
             short(&mut failures, &p);
+        }
+        Kind::Views => {
+            let mut views = Vec::new();
+            let mut p = fields_pager("GET views", "views", ("views", "view")).sorted("createdAt:asc");
+            while let Some(page) = p.next_page().await? {
+                views.extend(page.iter().map(ViewRef::from_json));
+                out.push(&page).await?;
+            }
+            found.views = Some(views);
+            note_refusal(&mut notes, &p);
+            short(&mut failures, &p);
+        }
+        Kind::DataAlerts => {
+            // The list leaves out the recipients; each alert's detail has them.
+            let mut p = pager("GET dataAlerts", "dataAlerts", ("dataAlerts", "dataAlert"));
+            while let Some(page) = p.next_page().await? {
+                let alerts: Vec<(Value, Option<manifest::Vanished>)> = futures::stream::iter(page)
+                    .map(|alert| alert_detail(ctx, alert))
+                    .buffered(ctx.concurrency)
+                    .try_collect()
+                    .await?;
+                let (alerts, gone): (Vec<_>, Vec<_>) = alerts.into_iter().unzip();
+                vanished.extend(gone.into_iter().flatten());
+                out.push(&alerts).await?;
+            }
+            short(&mut failures, &p);
+        }
+        Kind::Webhooks | Kind::FlowRunTasks => {
+            // Not paginated: everything in one response.
+            let (endpoint, path, wrap) = match list {
+                Kind::Webhooks => ("GET webhooks", "webhooks", ("webhooks", "webhook")),
+                _ => ("GET tasks/runFlow", "tasks/runFlow", ("tasks", "task")),
+            };
+            let mut p = pager(endpoint, path, wrap).unpaged();
+            while let Some(page) = p.next_page().await? {
+                out.push(&page).await?;
+            }
+        }
+        Kind::Permissions | Kind::DefaultPermissions | Kind::Connections | Kind::DataQualityWarnings => {
+            let mut findings = Findings::default();
+            let written = match list {
+                Kind::Permissions => per_object::permissions(ctx, found, &mut out, &mut findings).await?,
+                Kind::DefaultPermissions => {
+                    per_object::default_permissions(ctx, found, &mut out, &mut findings).await?
+                }
+                Kind::Connections => per_object::connections(ctx, found, &mut out, &mut findings).await?,
+                _ => per_object::quality_warnings(ctx, found, &mut out, &mut findings).await?,
+            };
+            per_object_count = Some(written);
+            vanished.extend(findings.vanished);
+            failures.extend(findings.failures);
+            notes.extend(findings.notes);
+        }
+        Kind::CustomViewDefinitions => {
+            let stored = definitions::back_up(ctx, found).await?;
+            // The file is the index of the definition files.
+            let index: Vec<Value> = stored
+                .definitions
+                .iter()
+                .map(|d| {
+                    json!({"id": d.id, "name": d.name, "viewId": d.view_id,
+                           "workbookId": d.workbook_id, "key": d.key})
+                })
+                .collect();
+            out.push(&index).await?;
+            vanished.extend(stored.vanished);
+            failures.extend(stored.failures);
+            definitions_stored = stored.definitions;
+        }
+        Kind::Revisions => {
+            let mut findings = Findings::default();
+            per_object_count =
+                Some(revisions::list(ctx, found, &mut out, &mut findings).await?);
+            vanished.extend(findings.vanished);
+            failures.extend(findings.failures);
+            notes.extend(findings.notes);
         }
     }
     let (info, count) = out.finish().await?;
@@ -331,7 +350,8 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
     };
     Ok(Listed {
         entry,
-        count: favorites_total.unwrap_or(count),
+        definitions: definitions_stored,
+        count: favorites_total.or(per_object_count).unwrap_or(count),
         notes,
         vanished,
         failures,
@@ -506,11 +526,35 @@ async fn with_detail(ctx: &Ctx<'_>, mut vc: Value) -> Result<(Value, Option<mani
     }
 }
 
+/// The alert as its detail gives it (with `recipients`); one deleted meanwhile
+/// comes back as listed, with its vanished record.
+async fn alert_detail(ctx: &Ctx<'_>, alert: Value) -> Result<(Value, Option<manifest::Vanished>), ApiError> {
+    let id = string_at(&alert, &["id"]);
+    if id.is_empty() {
+        return Ok((alert, None));
+    }
+    let path = format!("dataAlerts/{}", path_segment(&id));
+    match ctx.client.get_json("GET dataAlerts/{id}", &path).await {
+        Ok(mut body) => {
+            let detail = crate::tableau::json::take_collection(&mut body, "dataAlerts", "dataAlert")
+                .into_iter()
+                .next()
+                .filter(Value::is_object);
+            Ok((detail.unwrap_or(alert), None))
+        }
+        Err(e) if vanished(&e) => {
+            let gone = gone(Kind::DataAlerts, &alert, "recipients", &e);
+            Ok((alert, Some(gone)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// `{"user":{"id":..,"name":..},"favorites":[..]}`; a user deleted meanwhile gives
 /// `{"user":..}` without favorites and a vanished record; `None` for a user without id.
 async fn favorites_of(
     ctx: &Ctx<'_>,
-    user: &UserRef,
+    user: &Ref,
 ) -> Result<Option<(Value, Option<manifest::Vanished>)>, ApiError> {
     if user.id.is_empty() {
         return Ok(None);

@@ -1,17 +1,25 @@
 //! One backup run: validate the job, sign in, store the metadata lists, download
 //! the content, and write the manifest last.
 
+pub mod array;
 pub mod content;
+pub mod definitions;
+pub mod fetch;
+pub mod found;
 pub mod metadata;
 pub mod names;
+pub mod per_object;
+pub mod revisions;
 
 use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 
-use self::content::{ContentItem, ContentKind, DownloadError};
-use self::metadata::{Found, MetaError};
+use self::content::{ContentItem, ContentKind};
+use self::fetch::DownloadError;
+use self::found::Found;
+use self::metadata::MetaError;
 use crate::host::{self, StoreErr};
 use crate::tableau::client::{Client, ConnectError, Credentials};
 use crate::tableau::http::{ApiError, ApiErrorKind, Http, ServerUrl, Timeouts};
@@ -37,6 +45,8 @@ struct Plan {
     page_size: u32,
     concurrency: usize,
     include_extracts: bool,
+    /// Store revision bytes (`job.revisions`).
+    revisions: bool,
     max_workbooks: Option<u64>,
     max_datasources: Option<u64>,
     max_flows: Option<u64>,
@@ -71,6 +81,7 @@ impl Plan {
             page_size: job.page_size,
             concurrency: job.concurrency as usize,
             include_extracts: job.include_extracts,
+            revisions: job.revisions,
             max_workbooks: job.limits.max_workbooks,
             max_datasources: job.limits.max_datasources,
             max_flows: job.limits.max_flows,
@@ -90,6 +101,8 @@ impl Plan {
 struct Tally {
     items: Vec<manifest::Item>,
     metadata: Vec<manifest::Metadata>,
+    revisions: Vec<manifest::Revision>,
+    definitions: Vec<manifest::Definition>,
     failures: Vec<manifest::Failure>,
     counts: Vec<KindCount>,
     site_name: Option<String>,
@@ -104,6 +117,8 @@ impl Tally {
         Tally {
             items: Vec::new(),
             metadata: Vec::new(),
+            revisions: Vec::new(),
+            definitions: Vec::new(),
             failures: Vec::new(),
             counts: lists
                 .iter()
@@ -217,6 +232,8 @@ pub async fn run(job: Job) -> Result<Report, BackupError> {
         status: manifest::Status::Complete,
         items: tally.items,
         metadata: tally.metadata,
+        revisions: tally.revisions,
+        custom_view_definitions: tally.definitions,
         scope: manifest::Scope {
             kinds: plan.lists.clone(),
             include_extracts: plan.include_extracts,
@@ -224,6 +241,7 @@ pub async fn run(job: Job) -> Result<Report, BackupError> {
             max_datasources: plan.max_datasources,
             max_flows: plan.max_flows,
             skipped_by_limits: tally.skipped_by_limits,
+            revisions: plan.revisions,
             full: false,
         },
         failures: tally.failures,
@@ -283,6 +301,7 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
                     c.listed = listed.count;
                 }
                 tally.metadata.push(entry);
+                tally.definitions.extend(listed.definitions);
                 tally.notes.extend(listed.notes);
                 tally.vanished.extend(listed.vanished);
                 for failure in listed.failures {
@@ -337,7 +356,7 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
                 host::error(m.clone());
                 return Err(BackupError::Store(m));
             }
-            Err(DownloadError::Item(error)) => {
+            Err(DownloadError::Item(error) | DownloadError::Missing(error)) => {
                 tally.fail(
                     kind,
                     manifest::Failure {

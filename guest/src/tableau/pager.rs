@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::client::Client;
 use super::http::ApiError;
-use super::json::{take_collection, Pagination};
+use super::json::{lenient_string, take_collection, Pagination};
 
 /// Code Tableau returns for a page number past the end of the list.
 const INVALID_PAGE_NUMBER: &str = "400006";
@@ -103,17 +103,23 @@ pub fn refuses_fields(err: &ApiError) -> bool {
     err.status() == Some(400) && err.code() != Some(INVALID_PAGE_NUMBER)
 }
 
-/// Keeps the first occurrence of each `id`; items without a string id are kept.
+/// The identity of a list item: its `key` field (`id`, or `revisionNumber`
+/// for revisions), a string or a number.
+fn identity(item: &Value, key: &str) -> Option<String> {
+    item.get(key).and_then(lenient_string)
+}
+
+/// Keeps the first occurrence of each id; items without one are kept.
 #[derive(Default)]
 pub struct Dedup {
     seen: HashSet<String>,
 }
 
 impl Dedup {
-    pub fn retain_new(&mut self, items: Vec<Value>) -> Vec<Value> {
+    pub fn retain_new_by(&mut self, items: Vec<Value>, key: &str) -> Vec<Value> {
         items
             .into_iter()
-            .filter(|item| match item.get("id").and_then(Value::as_str) {
+            .filter(|item| match identity(item, key) {
                 Some(id) => self.seen.insert(id.to_string()),
                 None => true,
             })
@@ -138,6 +144,8 @@ pub struct Pager<'a> {
     sort: Option<&'static str>,
     next: Option<u32>,
     dedup: Dedup,
+    /// The field that identifies an item (`id`).
+    id_key: &'static str,
     /// The current read of the list, from 1.
     pass: u32,
     /// Distinct ids, `totalAvailable` of each page, and ids new to the list, of this pass.
@@ -170,6 +178,7 @@ impl<'a> Pager<'a> {
             sort: None,
             next: Some(1),
             dedup: Dedup::default(),
+            id_key: "id",
             pass: 1,
             pass_ids: HashSet::new(),
             pass_totals: Vec::new(),
@@ -188,6 +197,12 @@ impl<'a> Pager<'a> {
     /// once and the list goes on with Tableau's default set (see [`Pager::refused`]).
     pub fn all_fields(mut self, on: bool) -> Self {
         self.all_fields = on;
+        self
+    }
+
+    /// Items are identified by this field instead of `id` (`revisionNumber`).
+    pub fn keyed_by(mut self, key: &'static str) -> Self {
+        self.id_key = key;
         self
     }
 
@@ -254,11 +269,11 @@ impl<'a> Pager<'a> {
                 self.pass_totals.push(total);
             }
             for item in &items {
-                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                if let Some(id) = identity(item, self.id_key) {
                     self.pass_ids.insert(id.to_string());
                 }
             }
-            let fresh = self.dedup.retain_new(items);
+            let fresh = self.dedup.retain_new_by(items, self.id_key);
             self.pass_fresh += fresh.len();
             self.next = if self.paged {
                 next_page(page, self.page_size, pagination.as_ref(), on_page, fresh.len())
@@ -423,9 +438,9 @@ mod tests {
     #[test]
     fn dedup_by_id() {
         let mut d = Dedup::default();
-        let first = d.retain_new(vec![json!({"id":"a"}), json!({"id":"b"})]);
+        let first = d.retain_new_by(vec![json!({"id":"a"}), json!({"id":"b"})], "id");
         assert_eq!(first.len(), 2);
-        let second = d.retain_new(vec![json!({"id":"b"}), json!({"id":"c"}), json!({"x":1})]);
+        let second = d.retain_new_by(vec![json!({"id":"b"}), json!({"id":"c"}), json!({"x":1})], "id");
         assert_eq!(second, vec![json!({"id":"c"}), json!({"x":1})]);
     }
 }

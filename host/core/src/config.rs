@@ -92,6 +92,8 @@ pub struct Scope {
     pub max_datasources: Option<u64>,
     /// At most this many flow files.
     pub max_flows: Option<u64>,
+    /// Store the bytes of every kept revision too.
+    pub revisions: bool,
 }
 
 /// Timeouts of each Tableau request (the guest applies them, the host caps them).

@@ -103,6 +103,7 @@ fn scope(config: &BackupConfig) -> Scope {
         max_datasources: s.max_datasources,
         max_flows: s.max_flows,
         skipped_by_limits: 0,
+        revisions: s.revisions,
         full: false,
     }
     .with_full()
@@ -118,6 +119,9 @@ fn job(config: &BackupConfig, run_name: &str) -> Job {
         token_secret_name: TOKEN_SECRET_NAME.to_string(),
         kinds: config.scope.kinds.iter().map(|&k| k.into()).collect(),
         include_extracts: config.scope.include_extracts,
+        revisions: config.scope.revisions,
+        // Filled in by the revisions work (the runs to copy revisions from).
+        earlier_runs: Vec::new(),
         limits: Limits {
             max_workbooks: config.scope.max_workbooks,
             max_datasources: config.scope.max_datasources,

@@ -175,6 +175,20 @@ impl store::Host for HostState {
         }
     }
 
+    async fn copy(&mut self, source: String, key: String) -> wasmtime::Result<Result<ObjectInfo, WitStoreError>> {
+        if let Err(e) = self.check_no_secret(&key) {
+            return Ok(Err(self.to_wit(e)));
+        }
+        match self.run.copy_in(&source, &key).await {
+            Ok(size) => Ok(Ok(ObjectInfo {
+                key,
+                size,
+                sha256: String::new(),
+            })),
+            Err(e) => Ok(Err(self.to_wit(e))),
+        }
+    }
+
     async fn list(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<ObjectInfo>, WitStoreError>> {
         match self.run.list(&prefix).await {
             Ok(objects) => Ok(Ok(objects

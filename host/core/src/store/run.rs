@@ -9,7 +9,7 @@ use super::keys::shown as truncate;
 use super::keys::{self, KeyError};
 use super::ledger::{Ledger, WriteLimits};
 use super::upload::{self, PendingUpload, StoredObject};
-use super::{Backend, ObjectMeta, ObjectReader, RunStoreError};
+use super::{Backend, ObjectMeta, ObjectReader, RunStoreError, StoreError};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -139,12 +139,17 @@ impl RunStore {
         Ok(self.backend.create_new(&full, Bytes::from(data)).await?)
     }
 
-    /// Copy an object of the destination (an earlier run's) into this run.
-    pub async fn copy_in(&self, from: &str, rel: &str) -> Result<(), RunStoreError> {
+    /// Copy an object of the destination (an earlier run's) into this run;
+    /// returns its size.
+    pub async fn copy_in(&self, from: &str, rel: &str) -> Result<u64, RunStoreError> {
         keys::validate_key(from).map_err(|e| refused("copy from", from, e))?;
         let full = self.scoped_key(rel)?;
         self.ledger.check_broken()?;
-        Ok(self.backend.copy(from, &full).await?)
+        let Some(meta) = self.backend.head(from).await? else {
+            return Err(RunStoreError::Store(StoreError::NotFound(from.to_string())));
+        };
+        self.backend.copy(from, &full).await?;
+        Ok(meta.size)
     }
 
     /// Read an object by destination-relative key.
