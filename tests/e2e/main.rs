@@ -7,6 +7,7 @@ mod support;
 mod backup_local;
 mod backup_s3;
 mod bad_input;
+mod capture;
 mod cli;
 mod fields;
 mod reliability;

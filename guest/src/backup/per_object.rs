@@ -38,6 +38,10 @@ pub const DEFAULT_PERMISSION_TYPES: [&str; 9] = [
     "tables",
 ];
 
+/// Tableau's code for an unknown resource in the URI: what a default-permission
+/// type the site does not serve answers.
+const UNKNOWN_RESOURCE: &str = "404003";
+
 /// An object to read a part of.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -259,10 +263,10 @@ pub async fn default_permissions(
                         Ok(body) => {
                             defaults.insert(t.to_string(), permissions_of(body));
                         }
-                        Err(e) if e.code() == Some("404003") => {
+                        Err(e) if e.code() == Some(UNKNOWN_RESOURCE) => {
                             let mut u = unserved.borrow_mut();
                             if !u.iter().any(|(x, _)| *x == t) {
-                                u.push((t, e.to_string()));
+                                u.push((t, format!("HTTP 404 ({UNKNOWN_RESOURCE}) for project {}", p.id)));
                             }
                         }
                         Err(e) => return (p, target, Err(e)),
