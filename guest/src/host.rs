@@ -177,3 +177,15 @@ pub fn failed(kind: Kind, id: &str, name: &str, reason: &str) {
         reason.to_string(),
     )));
 }
+
+/// Opens an object for reading, by destination-relative key (an earlier run's).
+pub fn open(key: &str) -> Result<wasip2::io::streams::InputStream, StoreErr> {
+    Ok(store::open(key)?)
+}
+
+/// Copies an earlier run's object (`source`, destination-relative) to a
+/// run-relative `key` inside the host; the returned size is the host's, the
+/// hash is empty (the bytes never pass through the guest).
+pub fn copy(source: &str, key: &str) -> Result<ObjectInfo, StoreErr> {
+    Ok(store::copy(source, key)?)
+}

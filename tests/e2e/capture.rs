@@ -96,7 +96,10 @@ fn assert_captured(sim: &Sim, run: &Path) {
     assert!(want.len() > 20, "the site has rules to compare: {}", want.len());
     assert!(want.iter().any(|r| r.5 == "Deny") && want.iter().any(|r| r.2 == "user"));
     assert!(want.iter().any(|r| r.0 == "view"), "view rules are in the site");
-    assert_eq!(got, want, "permissions.json holds every explicit rule, nothing else");
+    assert_eq!(
+        got, want,
+        "permissions.json holds every explicit rule, nothing else"
+    );
 
     // Project defaults, per served type; the unserved ones are noted.
     let mut got: BTreeSet<Rule> = BTreeSet::new();
@@ -128,14 +131,20 @@ fn assert_captured(sim: &Sim, run: &Path) {
     assert_eq!(got, want, "default_permissions.json holds every project default");
     let notes = manifest["notes"].to_string();
     for t in &catalog.unserved_default_permissions {
-        assert!(notes.contains(&format!("default permissions for {t}")), "{t} noted: {notes}");
+        assert!(
+            notes.contains(&format!("default permissions for {t}")),
+            "{t} noted: {notes}"
+        );
     }
 
     // Connections: every one, and no password anywhere.
     let mut got = BTreeSet::new();
     for e in file(run, "connections") {
         for c in list(&e["connections"]) {
-            got.insert((e["id"].as_str().unwrap().to_string(), c["id"].as_str().unwrap().to_string()));
+            got.insert((
+                e["id"].as_str().unwrap().to_string(),
+                c["id"].as_str().unwrap().to_string(),
+            ));
             assert!(c.get("embedPassword").is_some(), "{c}");
         }
     }
@@ -193,7 +202,9 @@ fn assert_captured(sim: &Sim, run: &Path) {
         ids(&hooks, &["id"]),
         catalog.webhooks.iter().map(|w| w.id.clone()).collect()
     );
-    assert!(hooks.iter().all(|h| h["webhook-destination"]["webhook-destination-http"]["url"].is_string()));
+    assert!(hooks
+        .iter()
+        .all(|h| h["webhook-destination"]["webhook-destination-http"]["url"].is_string()));
     let tasks = file(run, "flow_run_tasks");
     assert_eq!(
         ids(&tasks, &["flowRun", "id"]),
@@ -208,7 +219,11 @@ fn assert_captured(sim: &Sim, run: &Path) {
     assert!(!catalog.data_quality_warnings.is_empty());
     assert_eq!(
         warnings,
-        catalog.data_quality_warnings.iter().map(|w| w.id.clone()).collect()
+        catalog
+            .data_quality_warnings
+            .iter()
+            .map(|w| w.id.clone())
+            .collect()
     );
 
     // Views with all their fields, and workbooks with the _all_ fields.
@@ -279,7 +294,12 @@ async fn per_object_kinds_alone_list_what_they_need() {
     let catalog = sim.catalog();
     let mut got = 0;
     for e in file(&run, "permissions") {
-        got += rules(e["type"].as_str().unwrap(), e["id"].as_str().unwrap(), &e["permissions"]).len();
+        got += rules(
+            e["type"].as_str().unwrap(),
+            e["id"].as_str().unwrap(),
+            &e["permissions"],
+        )
+        .len();
     }
     assert_eq!(got, catalog.permissions.len());
     assert!(!run.join("metadata_tableau/workbooks.json").exists());

@@ -11,5 +11,6 @@ mod capture;
 mod cli;
 mod fields;
 mod reliability;
+mod revisions;
 mod sandbox;
 mod verify;

@@ -47,8 +47,8 @@ fn the_guest_imports_only_wasi_and_our_own_package() {
     }
     for needed in [
         "wasi:http/outgoing-handler@0.2.12",
-        "tableau-backup:backup/store@0.1.0",
-        "tableau-backup:backup/secrets@0.1.0",
+        "tableau-backup:backup/store@0.2.0",
+        "tableau-backup:backup/secrets@0.2.0",
     ] {
         assert!(
             imports.iter().any(|i| i == needed),

@@ -346,7 +346,8 @@ pub struct Note {
 pub struct Totals {
     /// Content files.
     pub items: u64,
-    /// Revision files (the current revisions are counted in `items`).
+    /// Revision files (the current revisions, which are content files, are
+    /// counted in `items`).
     #[serde(default)]
     pub revisions: u64,
     /// Custom view definition files.
@@ -412,7 +413,7 @@ impl Manifest {
         self.scope = self.scope.clone().with_full();
         self.totals = Totals {
             items: self.items.len() as u64,
-            revisions: self.revisions.iter().filter(|r| !r.current).count() as u64,
+            revisions: self.revision_files().count() as u64,
             definitions: self.custom_view_definitions.len() as u64,
             metadata_files: self.metadata.len() as u64,
             bytes: self.entries().map(|e| e.size).sum(),
@@ -441,14 +442,15 @@ impl Manifest {
     }
 
     /// Every object the manifest names, once each: content, revisions (but
-    /// the current ones, which are content files), definitions, then metadata.
+    /// those that are a content file of the run: the current ones, as a rule),
+    /// definitions, then metadata.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
         let items = self.items.iter().map(|i| Entry {
             key: &i.key,
             size: i.size,
             sha256: &i.sha256,
         });
-        let revisions = self.revisions.iter().filter(|r| !r.current).map(|r| Entry {
+        let revisions = self.revision_files().map(|r| Entry {
             key: &r.key,
             size: r.size,
             sha256: &r.sha256,
@@ -464,6 +466,16 @@ impl Manifest {
             sha256: &m.sha256,
         });
         items.chain(revisions).chain(definitions).chain(metadata)
+    }
+
+    /// The revisions with a file of their own: all but those whose key is a
+    /// content file of this run (a current revision whose item's download
+    /// failed was downloaded on its own, and has one).
+    pub fn revision_files(&self) -> impl Iterator<Item = &Revision> {
+        let content: std::collections::HashSet<&str> = self.items.iter().map(|i| i.key.as_str()).collect();
+        self.revisions
+            .iter()
+            .filter(move |r| !content.contains(r.key.as_str()))
     }
 
     /// Bytes of every object the manifest names.
@@ -586,7 +598,7 @@ mod tests {
         assert_eq!(m.status, Status::Complete);
         let v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
         assert_eq!(v["format"], "tableau-backup-manifest");
-        assert_eq!(v["format_version"], 2);
+        assert_eq!(v["format_version"], FORMAT_VERSION);
         assert_eq!(v["scope"]["full"], true);
         assert_eq!(m.verdict(), "complete");
         assert_eq!(v["status"], "complete");
@@ -625,6 +637,42 @@ mod tests {
         let mut no_extracts = sample(vec![]);
         no_extracts.scope.include_extracts = false;
         assert_eq!(no_extracts.seal().verdict(), "limited");
+    }
+
+    #[test]
+    fn revisions_are_entries_unless_they_are_a_content_file() {
+        let rev = |number: u32, current: bool, key: &str| Revision {
+            kind: ItemKind::Workbook,
+            item_id: "i".into(),
+            item_name: "n".into(),
+            number,
+            current,
+            published_at: String::new(),
+            publisher_id: String::new(),
+            publisher_name: String::new(),
+            key: key.into(),
+            size: 7,
+            sha256: "ab".into(),
+            copied_from: None,
+        };
+        let mut m = sample(vec![]);
+        m.revisions = vec![
+            rev(2, true, "workbooks/a"),
+            rev(1, false, "revisions/workbooks/i/1.twbx"),
+            // Its item's download failed: downloaded on its own.
+            rev(3, true, "revisions/workbooks/j/3.twbx"),
+        ];
+        let m = m.seal();
+        let keys: Vec<_> = m.entries().map(|e| e.key).collect();
+        assert_eq!(
+            keys.iter().filter(|k| **k == "workbooks/a").count(),
+            1,
+            "once: {keys:?}"
+        );
+        assert!(keys.contains(&"revisions/workbooks/i/1.twbx"));
+        assert!(keys.contains(&"revisions/workbooks/j/3.twbx"));
+        assert_eq!(m.totals.revisions, 2);
+        assert_eq!(m.totals.bytes, 35 + 14);
     }
 
     #[test]

@@ -51,4 +51,3 @@ impl ArrayWriter {
         Ok((self.upload.finish().await?, count))
     }
 }
-

@@ -11,7 +11,7 @@ use crate::tableau::path_segment;
 use tableau_backup_model::manifest::{self, ItemKind};
 use tableau_backup_model::Kind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ContentKind {
     Workbook,
     Datasource,

@@ -110,7 +110,11 @@ impl CustomViewRef {
 }
 
 /// Every item of a list, read only to learn ids (Tableau's default fields).
-async fn list_all(ctx: &Ctx<'_>, path: &str, wrap: (&'static str, &'static str)) -> Result<Vec<Value>, ApiError> {
+async fn list_all(
+    ctx: &Ctx<'_>,
+    path: &str,
+    wrap: (&'static str, &'static str),
+) -> Result<Vec<Value>, ApiError> {
     let mut p = Pager::new(ctx.client, format!("GET {path}"), path, wrap, ctx.page_size);
     if path != "virtualConnections" {
         p = p.sorted("createdAt:asc");

@@ -7,11 +7,11 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use super::array::ArrayWriter;
-use super::definitions;
-use super::revisions;
 use super::content::{ContentItem, ContentKind};
+use super::definitions;
 use super::found::{CustomViewRef, Found, ProjectRef, Ref, ViewRef};
 use super::per_object::{self, Findings};
+use super::revisions;
 use super::Ctx;
 use crate::host::{self, StoreErr};
 use crate::tableau::http::{ApiError, ApiErrorKind};
@@ -333,8 +333,7 @@ pub async fn back_up(ctx: &Ctx<'_>, list: Kind, found: &mut Found) -> Result<Lis
         }
         Kind::Revisions => {
             let mut findings = Findings::default();
-            per_object_count =
-                Some(revisions::list(ctx, found, &mut out, &mut findings).await?);
+            per_object_count = Some(revisions::list(ctx, found, &mut out, &mut findings).await?);
             vanished.extend(findings.vanished);
             failures.extend(findings.failures);
             notes.extend(findings.notes);

@@ -47,6 +47,8 @@ struct Plan {
     include_extracts: bool,
     /// Store revision bytes (`job.revisions`).
     revisions: bool,
+    /// Earlier runs of this destination, newest first (`job.earlier-runs`).
+    earlier_runs: Vec<String>,
     max_workbooks: Option<u64>,
     max_datasources: Option<u64>,
     max_flows: Option<u64>,
@@ -82,6 +84,7 @@ impl Plan {
             concurrency: job.concurrency as usize,
             include_extracts: job.include_extracts,
             revisions: job.revisions,
+            earlier_runs: job.earlier_runs.clone(),
             max_workbooks: job.limits.max_workbooks,
             max_datasources: job.limits.max_datasources,
             max_flows: job.limits.max_flows,
@@ -368,6 +371,9 @@ async fn back_up(client: &Client, plan: &Plan) -> Result<Tally, BackupError> {
                 );
             }
         }
+    }
+    if plan.revisions {
+        revisions::store_bytes(&ctx, plan, &found.revisions, &items, &mut tally).await?;
     }
     Ok(tally)
 }

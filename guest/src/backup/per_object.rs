@@ -143,7 +143,11 @@ fn content_target(item: &super::content::ContentItem) -> Target {
     }
 }
 
-pub(super) async fn content_targets(ctx: &Ctx<'_>, found: &mut Found, kinds: &[ContentKind]) -> Result<Vec<Target>, ApiError> {
+pub(super) async fn content_targets(
+    ctx: &Ctx<'_>,
+    found: &mut Found,
+    kinds: &[ContentKind],
+) -> Result<Vec<Target>, ApiError> {
     let mut targets = Vec::new();
     for &k in kinds {
         targets.extend(found.items(ctx, k).await?.iter().map(content_target));
@@ -191,18 +195,12 @@ pub async fn permissions(
         )
         .await?,
     );
-    targets.extend(
-        found
-            .virtual_connections(ctx)
-            .await?
-            .into_iter()
-            .map(|v| Target {
-                kind: "virtualConnection",
-                segment: "virtualConnections",
-                id: v.id,
-                name: v.name,
-            }),
-    );
+    targets.extend(found.virtual_connections(ctx).await?.into_iter().map(|v| Target {
+        kind: "virtualConnection",
+        segment: "virtualConnections",
+        id: v.id,
+        name: v.name,
+    }));
     let locked: Vec<&str> = projects
         .iter()
         .filter(|p| !p.unlocked())
@@ -225,10 +223,18 @@ pub async fn permissions(
         name: v.name,
     }));
     targets.retain(|t| !t.id.is_empty());
-    each(ctx, out, Kind::Permissions, "permissions", targets, findings, |t| async move {
-        let r = get(ctx, &t, "permissions").await.map(|b| Some(permissions_of(b)));
-        (t, r)
-    })
+    each(
+        ctx,
+        out,
+        Kind::Permissions,
+        "permissions",
+        targets,
+        findings,
+        |t| async move {
+            let r = get(ctx, &t, "permissions").await.map(|b| Some(permissions_of(b)));
+            (t, r)
+        },
+    )
     .await
 }
 
@@ -316,12 +322,20 @@ pub async fn connections(
         &[ContentKind::Workbook, ContentKind::Datasource, ContentKind::Flow],
     )
     .await?;
-    each(ctx, out, Kind::Connections, "connections", targets, findings, |t| async move {
-        let r = get(ctx, &t, "connections")
-            .await
-            .map(|mut b| Some(Value::Array(take_collection(&mut b, "connections", "connection"))));
-        (t, r)
-    })
+    each(
+        ctx,
+        out,
+        Kind::Connections,
+        "connections",
+        targets,
+        findings,
+        |t| async move {
+            let r = get(ctx, &t, "connections")
+                .await
+                .map(|mut b| Some(Value::Array(take_collection(&mut b, "connections", "connection"))));
+            (t, r)
+        },
+    )
     .await
 }
 

@@ -8,13 +8,14 @@ use crate::exit::Fatal;
 use crate::guest::GuestSource;
 use crate::policy::http::OutboundPolicy;
 use crate::policy::{Policy, TOKEN_SECRET_NAME};
+use crate::runs;
 use crate::runtime::{BackupError, EventSink, Grants, Job, Limits, Report, RunError, TimeoutCaps, Timeouts};
 use crate::secrets::Secret;
 use crate::store::{self, Access, Backend, RunStore, WriteLimits};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tableau_backup_model::manifest::Scope;
+use tableau_backup_model::manifest::{self, Scope};
 use tableau_backup_model::{run_name, Kind};
 
 /// A backup that produced a manifest.
@@ -70,7 +71,12 @@ pub async fn run(
     };
     tracing::debug!("run folder {}/{run_name}", config.dest);
 
-    let job = job(config, &run_name);
+    let earlier = if config.scope.revisions {
+        earlier_runs(&run, &run_name).await
+    } else {
+        Vec::new()
+    };
+    let job = job(config, &run_name, earlier);
     let grants = grants(config, &policy, run.clone(), secret, events);
     let outcome = runtime.run(job, grants).await;
     // Commits and aborts finish before the command reports anything.
@@ -110,7 +116,7 @@ fn scope(config: &BackupConfig) -> Scope {
 }
 
 /// What the guest is asked to do.
-fn job(config: &BackupConfig, run_name: &str) -> Job {
+fn job(config: &BackupConfig, run_name: &str, earlier_runs: Vec<String>) -> Job {
     let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
     Job {
         server: config.site.server.clone(),
@@ -120,8 +126,7 @@ fn job(config: &BackupConfig, run_name: &str) -> Job {
         kinds: config.scope.kinds.iter().map(|&k| k.into()).collect(),
         include_extracts: config.scope.include_extracts,
         revisions: config.scope.revisions,
-        // Filled in by the revisions work (the runs to copy revisions from).
-        earlier_runs: Vec::new(),
+        earlier_runs,
         limits: Limits {
             max_workbooks: config.scope.max_workbooks,
             max_datasources: config.scope.max_datasources,
@@ -137,6 +142,44 @@ fn job(config: &BackupConfig, run_name: &str) -> Job {
         run_name: run_name.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     }
+}
+
+/// Earlier runs offered to the guest to copy revisions from.
+pub const MAX_EARLIER_RUNS: usize = 5;
+
+/// Runs of the same site as `this` (same name but for the time stamp) that
+/// have a manifest, newest first, at most [`MAX_EARLIER_RUNS`]; `this` is
+/// never one. The guest reads their manifests and copies what it can.
+async fn earlier_runs(store: &RunStore, this: &str) -> Vec<String> {
+    let Some((site_part, _)) = this.rsplit_once('_') else {
+        return Vec::new();
+    };
+    let runs = match runs::list(store).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("cannot list earlier runs ({e}): every revision will be downloaded");
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for run in runs.iter().rev() {
+        if out.len() == MAX_EARLIER_RUNS {
+            break;
+        }
+        if run == this || run.rsplit_once('_').map(|(s, _)| s) != Some(site_part) {
+            continue;
+        }
+        let Ok(key) = store::keys::run_key(run, manifest::KEY) else {
+            continue;
+        };
+        match store.head(&key).await {
+            Ok(Some(_)) => out.push(run.clone()),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("cannot look for the manifest of {run}: {e}"),
+        }
+    }
+    tracing::debug!("earlier runs to copy revisions from: {out:?}");
+    out
 }
 
 /// What the host lets the guest touch for this run.
@@ -197,6 +240,36 @@ async fn claim_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn earlier_runs_are_this_sites_with_a_manifest_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |site: &str, day: u32| format!("backup_tableau_cloud_{site}_202612{day:02}T000000Z");
+        let with_manifest = |name: &str| {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join(manifest::KEY), b"{}").unwrap();
+        };
+        for day in 1..=7 {
+            with_manifest(&run("demo", day));
+        }
+        with_manifest(&run("demo_b", 8));
+        with_manifest(&run("other", 9));
+        with_manifest("not_a_run");
+        // A run without a manifest (crashed) and the new run itself.
+        std::fs::create_dir_all(dir.path().join(run("demo", 10))).unwrap();
+        std::fs::write(dir.path().join(run("demo", 10)).join("started.json"), b"{}").unwrap();
+        with_manifest(&run("demo", 11));
+        let backend: Arc<dyn Backend> = Arc::new(store::LocalStore::open(dir.path()).await.unwrap());
+        let limits = WriteLimits {
+            max_object_bytes: 1,
+            max_objects: 1,
+        };
+        let this = run("demo", 11);
+        let store = RunStore::new(backend, Access::Backup { run: this.clone() }, limits);
+        let got = earlier_runs(&store, &this).await;
+        let want: Vec<String> = [7, 6, 5, 4, 3].iter().map(|&d| run("demo", d)).collect();
+        assert_eq!(got, want);
+    }
 
     #[tokio::test]
     async fn two_runs_started_in_the_same_second_get_their_own_folders() {

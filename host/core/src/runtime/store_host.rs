@@ -175,9 +175,15 @@ impl store::Host for HostState {
         }
     }
 
-    async fn copy(&mut self, source: String, key: String) -> wasmtime::Result<Result<ObjectInfo, WitStoreError>> {
-        if let Err(e) = self.check_no_secret(&key) {
-            return Ok(Err(self.to_wit(e)));
+    async fn copy(
+        &mut self,
+        source: String,
+        key: String,
+    ) -> wasmtime::Result<Result<ObjectInfo, WitStoreError>> {
+        for k in [&source, &key] {
+            if let Err(e) = self.check_no_secret(k) {
+                return Ok(Err(self.to_wit(e)));
+            }
         }
         match self.run.copy_in(&source, &key).await {
             Ok(size) => Ok(Ok(ObjectInfo {

@@ -139,16 +139,58 @@ impl RunStore {
         Ok(self.backend.create_new(&full, Bytes::from(data)).await?)
     }
 
-    /// Copy an object of the destination (an earlier run's) into this run;
-    /// returns its size.
+    /// Copy an object of an earlier run into this run, without its bytes passing
+    /// through the guest; returns its size. The source must be an object inside
+    /// another run folder of the destination (never a run marker nor a temp
+    /// file); the copy counts toward the run's object and size limits like a
+    /// write, is refused once the backend failed, and a backend failure while
+    /// copying breaks the run like a failed write.
     pub async fn copy_in(&self, from: &str, rel: &str) -> Result<u64, RunStoreError> {
-        keys::validate_key(from).map_err(|e| refused("copy from", from, e))?;
         let full = self.scoped_key(rel)?;
-        self.ledger.check_broken()?;
-        let Some(meta) = self.backend.head(from).await? else {
+        let Access::Backup { run } = &self.access else {
+            unreachable!("scoped_key grants backups only");
+        };
+        keys::validate_key(from).map_err(|e| refused("copy from", from, e))?;
+        let denied =
+            |why: &str| RunStoreError::Denied(format!("copy from {:?} refused: {why}", truncate(from)));
+        let Some((source_run, source_rel)) = from.split_once('/') else {
+            return Err(denied("not inside a run folder"));
+        };
+        if !run_name::is_run(source_run) {
+            return Err(denied("not inside a run folder"));
+        }
+        if source_run == run {
+            return Err(denied("it is in this run's own folder"));
+        }
+        if source_rel == run_name::STARTED_KEY || rel == run_name::STARTED_KEY {
+            return Err(denied("the run marker is the host's"));
+        }
+        let ledger = &self.ledger;
+        ledger.check_broken()?;
+        if ledger.objects.load(Ordering::Relaxed) >= ledger.limits.max_objects {
+            return Err(RunStoreError::Denied(format!(
+                "object limit reached: a run may store at most {} objects",
+                ledger.limits.max_objects
+            )));
+        }
+        let broken = |e: StoreError| {
+            if matches!(e, StoreError::Backend(_)) {
+                ledger.mark_broken(&e.to_string());
+            }
+            RunStoreError::Store(e)
+        };
+        let Some(meta) = self.backend.head(from).await.map_err(broken)? else {
             return Err(RunStoreError::Store(StoreError::NotFound(from.to_string())));
         };
-        self.backend.copy(from, &full).await?;
+        if meta.size > ledger.limits.max_object_bytes {
+            return Err(RunStoreError::Denied(format!(
+                "object {:?} exceeds the size limit of {} bytes",
+                truncate(rel),
+                ledger.limits.max_object_bytes
+            )));
+        }
+        self.backend.copy(from, &full).await.map_err(broken)?;
+        ledger.committed();
         Ok(meta.size)
     }
 
@@ -286,6 +328,77 @@ mod tests {
                 .size,
             3
         );
+    }
+
+    #[tokio::test]
+    async fn copies_come_from_other_runs_only_and_count_as_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path()).await;
+        let a = backup(&b, RUN_A);
+        assert!(a.claim(run_name::STARTED_KEY, b"{}".to_vec()).await.unwrap());
+        a.put("workbooks/x.twbx", b"abc".to_vec()).await.unwrap();
+        a.put("big", b"abcd".to_vec()).await.unwrap();
+        std::fs::create_dir_all(dir.path().join("other")).unwrap();
+        std::fs::write(dir.path().join("other/x"), b"x").unwrap();
+        let limits = WriteLimits {
+            max_object_bytes: 3,
+            max_objects: 2,
+        };
+        let later = Arc::new(RunStore::new(
+            b.clone(),
+            Access::Backup { run: RUN_B.into() },
+            limits,
+        ));
+        later.put("own", b"1".to_vec()).await.unwrap();
+        let denied = |r: Result<u64, RunStoreError>| matches!(r, Err(RunStoreError::Denied(_)));
+        assert!(denied(later.copy_in("other/x", "y").await), "not a run folder");
+        assert!(denied(later.copy_in(RUN_A, "y").await), "a folder is no object");
+        assert!(denied(
+            later
+                .copy_in(&format!("{RUN_A}/{}", run_name::STARTED_KEY), "y")
+                .await
+        ));
+        assert!(denied(
+            later
+                .copy_in(&format!("{RUN_A}/workbooks/x.twbx"), run_name::STARTED_KEY)
+                .await
+        ));
+        assert!(
+            denied(later.copy_in(&format!("{RUN_B}/own"), "y").await),
+            "own run"
+        );
+        assert!(
+            denied(later.copy_in(&format!("{RUN_A}/big"), "y").await),
+            "size limit"
+        );
+        assert!(matches!(
+            later.copy_in(&format!("{RUN_A}/nothing"), "y").await,
+            Err(RunStoreError::Store(StoreError::NotFound(_)))
+        ));
+        let size = later
+            .copy_in(&format!("{RUN_A}/workbooks/x.twbx"), "revisions/w/x/1.twbx")
+            .await
+            .unwrap();
+        assert_eq!(size, 3);
+        assert_eq!(
+            std::fs::read(dir.path().join(RUN_B).join("revisions/w/x/1.twbx")).unwrap(),
+            b"abc"
+        );
+        assert!(
+            denied(later.copy_in(&format!("{RUN_A}/workbooks/x.twbx"), "z").await),
+            "the copy counted toward the object limit"
+        );
+
+        let c = backup(&b, "backup_tableau_cloud_demo_20261203T000000Z");
+        c.ledger.mark_broken("disk gone");
+        assert!(matches!(
+            c.copy_in(&format!("{RUN_A}/workbooks/x.twbx"), "x").await,
+            Err(RunStoreError::Store(StoreError::Backend(_)))
+        ));
+        let ro = RunStore::read_only(b.clone());
+        assert!(denied(
+            ro.copy_in(&format!("{RUN_A}/workbooks/x.twbx"), "x").await
+        ));
     }
 
     #[tokio::test]
