@@ -2,9 +2,11 @@
 
 pub mod api;
 pub mod s3;
+pub mod seaweed;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tableau_sim::{ContentKind, Sim};
@@ -127,7 +129,8 @@ pub fn folder_of(kind: ContentKind) -> &'static str {
 /// Check a finished run folder (found under `root`) against the simulator:
 /// every downloadable item stored byte for byte under a safe, unique key; the
 /// manifest's sizes and hashes true; every metadata file present with the
-/// right count. Returns the manifest.
+/// right count, and the files of workbooks, data sources, flows, projects and
+/// custom views holding exactly the site's ids. Returns the manifest.
 pub fn assert_run_matches_site(sim: &Sim, run_dir: &Path, include_extract: bool) -> Value {
     let manifest = read_json(&run_dir.join("manifest.json"));
     let catalog = sim.catalog();
@@ -231,6 +234,57 @@ pub fn assert_run_matches_site(sim: &Sim, run_dir: &Path, include_extract: bool)
         assert_eq!(arr.len(), count, "{key}: every object of every page");
         assert_eq!(entry["count"], count, "{key}: manifest count");
     }
+    // Every object of the site is in the file of its kind, by id: no count can
+    // hide one object listed twice and another missed.
+    let ids = |kind: ContentKind| catalog.of_kind(kind).map(|i| i.id.clone()).collect();
+    let want_ids: [(&str, BTreeSet<String>); 5] = [
+        ("workbooks", ids(ContentKind::Workbook)),
+        ("datasources", ids(ContentKind::Datasource)),
+        ("flows", ids(ContentKind::Flow)),
+        (
+            "projects",
+            catalog.projects.iter().map(|p| p.id.clone()).collect(),
+        ),
+        (
+            "custom_views",
+            catalog.custom_views.iter().map(|v| v.id.clone()).collect(),
+        ),
+    ];
+    for (name, want) in want_ids {
+        let key = format!("metadata_tableau/{name}.json");
+        let doc = read_json(&run_dir.join(&key));
+        let got: BTreeSet<String> = doc
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                o["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{key}: an object without an id: {o}"))
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            got.len(),
+            doc.as_array().unwrap().len(),
+            "{key}: an id listed twice"
+        );
+        assert_eq!(
+            want.difference(&got).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{key}: ids of the site missing"
+        );
+        assert_eq!(
+            got.difference(&want).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{key}: ids the site does not have"
+        );
+    }
+    // Every manifest item is a downloadable item of the site (ids, not a count).
+    let manifest_ids: BTreeSet<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
+    let want_ids: BTreeSet<&str> = expected.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(manifest_ids, want_ids, "manifest item ids");
+
     // Groups carry their members; favorites are grouped per user.
     let groups = read_json(&run_dir.join("metadata_tableau/groups.json"));
     let members: usize = groups

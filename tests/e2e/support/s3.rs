@@ -1,22 +1,74 @@
 //! A real S3-protocol server for tests: s3s-fs in-process over HTTP on loopback,
-//! checking SigV4 signatures and payload checksums.
+//! checking SigV4 signatures and payload checksums. Two additions over s3s-fs:
+//! `ListMultipartUploads` (s3s-fs has none; the backup's clean-up and `snapshots`
+//! use it), and [`Fault`]s that make the store fail at a chosen request, not on
+//! a timer.
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
+use s3s::dto::*;
 use s3s::service::S3ServiceBuilder;
+use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 pub const ACCESS_KEY: &str = "AKIAE2ETESTACCESSKEY";
 pub const SECRET_KEY: &str = "e2e/secret+key/that-must-never-leak-0123456789";
 
+/// Where the store starts failing. From then on every request answers 500
+/// InternalError (the SDK retries those, then gives up) until [`S3Server::recover`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Fault {
+    /// Never.
+    None = 0,
+    /// At the first `UploadPart`: the upload's id is known to the client, which
+    /// must abort it.
+    FirstPart = 1,
+    /// At the first `CreateMultipartUpload`, after the upload was created: the
+    /// answer, and with it the upload's id, is lost. Only a listing finds it.
+    CreateAnswerLost = 2,
+}
+
+#[derive(Default)]
+struct FaultState {
+    armed: AtomicU8,
+    down: AtomicBool,
+    fired: AtomicBool,
+}
+
+impl FaultState {
+    fn check(&self) -> S3Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(s3_error!(InternalError, "injected fault: the store is down"));
+        }
+        Ok(())
+    }
+
+    /// Go down if `fault` is the one armed.
+    fn trip(&self, fault: Fault) -> bool {
+        if self
+            .armed
+            .compare_exchange(fault as u8, Fault::None as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            self.down.store(true, Ordering::SeqCst);
+            self.fired.store(true, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+}
+
 pub struct S3Server {
     pub endpoint: String,
-    addr: std::net::SocketAddr,
     root: tempfile::TempDir,
-    accept: Option<tokio::task::JoinHandle<()>>,
+    faults: Arc<FaultState>,
+    _accept: tokio::task::JoinHandle<()>,
 }
 
 impl S3Server {
@@ -26,26 +78,30 @@ impl S3Server {
         std::fs::create_dir_all(root.path().join(bucket)).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let accept = Some(serve(root.path(), listener));
+        let faults = Arc::new(FaultState::default());
+        let accept = serve(root.path(), listener, faults.clone());
         S3Server {
             endpoint: format!("http://{addr}"),
-            addr,
             root,
-            accept,
+            faults,
+            _accept: accept,
         }
     }
 
-    /// Stop accepting and drop every open connection, as a crashed server would.
-    pub fn stop(&mut self) {
-        if let Some(a) = self.accept.take() {
-            a.abort();
-        }
+    /// Make the store fail from the request `fault` names on.
+    pub fn arm(&self, fault: Fault) {
+        self.faults.armed.store(fault as u8, Ordering::SeqCst);
     }
 
-    /// Serve again on the same address and data (after [`S3Server::stop`]).
-    pub async fn restart(&mut self) {
-        let listener = TcpListener::bind(self.addr).await.unwrap();
-        self.accept = Some(serve(self.root.path(), listener));
+    /// Whether the armed fault has happened.
+    pub fn fault_fired(&self) -> bool {
+        self.faults.fired.load(Ordering::SeqCst)
+    }
+
+    /// Answer requests again.
+    pub fn recover(&self) {
+        self.faults.armed.store(Fault::None as u8, Ordering::SeqCst);
+        self.faults.down.store(false, Ordering::SeqCst);
     }
 
     /// Where bucket `b` lives on disk.
@@ -72,10 +128,159 @@ impl S3Server {
     }
 }
 
-/// Serve s3s-fs over `listener`; aborting the task closes every connection.
-fn serve(root: &Path, listener: TcpListener) -> tokio::task::JoinHandle<()> {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut b = S3ServiceBuilder::new(fs);
+/// s3s-fs, with the faults and a `ListMultipartUploads`.
+struct TestS3 {
+    fs: s3s_fs::FileSystem,
+    root: PathBuf,
+    faults: Arc<FaultState>,
+}
+
+/// Every operation s3s-fs implements, passed through unless the store is down.
+macro_rules! test_s3 {
+    ($($op:ident($input:ident) -> $output:ident;)*) => {
+        #[async_trait::async_trait]
+        impl S3 for TestS3 {
+            $(
+                async fn $op(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+                    self.faults.check()?;
+                    self.fs.$op(req).await
+                }
+            )*
+
+            async fn create_multipart_upload(
+                &self,
+                req: S3Request<CreateMultipartUploadInput>,
+            ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+                self.faults.check()?;
+                let out = self.fs.create_multipart_upload(req).await?;
+                if self.faults.trip(Fault::CreateAnswerLost) {
+                    return Err(s3_error!(InternalError, "injected fault: the answer is lost"));
+                }
+                Ok(out)
+            }
+
+            async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+                self.faults.check()?;
+                if self.faults.trip(Fault::FirstPart) {
+                    return Err(s3_error!(InternalError, "injected fault: the store fails mid-upload"));
+                }
+                self.fs.upload_part(req).await
+            }
+
+            async fn list_multipart_uploads(
+                &self,
+                req: S3Request<ListMultipartUploadsInput>,
+            ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+                self.faults.check()?;
+                let input = req.input;
+                let prefix = input.prefix.clone().unwrap_or_default();
+                let uploads = self
+                    .open_uploads(&input.bucket)
+                    .into_iter()
+                    .filter(|(key, _)| key.starts_with(&prefix))
+                    .map(|(key, id)| MultipartUpload {
+                        key: Some(key),
+                        upload_id: Some(id),
+                        ..Default::default()
+                    })
+                    .collect();
+                Ok(S3Response::new(ListMultipartUploadsOutput {
+                    bucket: Some(input.bucket),
+                    prefix: input.prefix,
+                    is_truncated: Some(false),
+                    uploads: Some(uploads),
+                    ..Default::default()
+                }))
+            }
+        }
+    };
+}
+
+test_s3! {
+    create_bucket(CreateBucketInput) -> CreateBucketOutput;
+    copy_object(CopyObjectInput) -> CopyObjectOutput;
+    delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
+    delete_object(DeleteObjectInput) -> DeleteObjectOutput;
+    delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
+    get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
+    get_object(GetObjectInput) -> GetObjectOutput;
+    head_bucket(HeadBucketInput) -> HeadBucketOutput;
+    head_object(HeadObjectInput) -> HeadObjectOutput;
+    list_buckets(ListBucketsInput) -> ListBucketsOutput;
+    list_objects(ListObjectsInput) -> ListObjectsOutput;
+    list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output;
+    put_object(PutObjectInput) -> PutObjectOutput;
+    upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
+    list_parts(ListPartsInput) -> ListPartsOutput;
+    complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput;
+    abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
+}
+
+impl TestS3 {
+    /// (key, upload id) of every open upload in `bucket`: s3s-fs keeps
+    /// `.upload-<id>.json` per upload and
+    /// `.bucket-<b64 bucket>.object-<b64 key>.upload-<id>.metadata.json` beside it.
+    fn open_uploads(&self, bucket: &str) -> Vec<(String, String)> {
+        let want = format!(".bucket-{}.object-", b64url(bucket.as_bytes()));
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&self.root).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix(&want) else {
+                continue;
+            };
+            let Some(rest) = rest.strip_suffix(".metadata.json") else {
+                continue;
+            };
+            let Some((key, id)) = rest.split_once(".upload-") else {
+                continue;
+            };
+            if !self.root.join(format!(".upload-{id}.json")).exists() {
+                continue;
+            }
+            if let Some(key) = unb64url(key).and_then(|k| String::from_utf8(k).ok()) {
+                out.push((key, id.to_string()));
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn b64url(data: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn unb64url(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        acc = acc << 6 | B64.iter().position(|&b| b == c)? as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Serve the test store over `listener` until the test ends.
+fn serve(root: &Path, listener: TcpListener, faults: Arc<FaultState>) -> tokio::task::JoinHandle<()> {
+    let store = TestS3 {
+        fs: s3s_fs::FileSystem::new(root).unwrap(),
+        root: root.canonicalize().unwrap(),
+        faults,
+    };
+    let mut b = S3ServiceBuilder::new(store);
     b.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
     let service = b.build();
     tokio::spawn(async move {
@@ -109,4 +314,12 @@ fn count_matching(dir: &Path, pred: &dyn Fn(&str) -> bool) -> usize {
         }
     }
     n
+}
+
+#[test]
+fn base64url_round_trips() {
+    for s in ["", "a", "ab", "abc", "backups", "n/backup_x/workbooks/é.twbx"] {
+        assert_eq!(unb64url(&b64url(s.as_bytes())).unwrap(), s.as_bytes());
+    }
+    assert_eq!(b64url(b"backups"), "YmFja3Vwcw");
 }

@@ -81,6 +81,8 @@ pub async fn run(
     let outcome = runtime.run(job, grants).await;
     // Commits and aborts finish before the command reports anything.
     run.drain(Duration::from_secs(60)).await;
+    // Then what the writers could not abort (an upload whose id never arrived).
+    clean_up(&run, &run_name).await;
     match outcome {
         Ok(report) => Ok(Finished {
             report,
@@ -92,6 +94,23 @@ pub async fn run(
         Err(e) => Err(Fatal::failed(format!(
             "{e}; no backup was made (run folder {run_name} has no manifest)"
         ))),
+    }
+}
+
+/// How long a backup keeps trying to remove what it left unfinished.
+const CLEAN_UP_LIMIT: Duration = Duration::from_secs(30);
+
+/// Abort the multipart uploads (or temp files) the run left open, so a failed
+/// run leaves nothing billed behind; when the store does not answer, say so:
+/// `snapshots` shows what is left.
+async fn clean_up(run: &RunStore, run_name: &str) {
+    match run.discard_own_leftovers(CLEAN_UP_LIMIT).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} unfinished uploads the run left in {run_name}"),
+        Err(e) => tracing::warn!(
+            "could not remove the unfinished uploads of {run_name}: {e}; `snapshots` lists any left, \
+             deleting the run removes them (as does a bucket lifecycle rule)"
+        ),
     }
 }
 

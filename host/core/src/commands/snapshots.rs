@@ -4,6 +4,7 @@ use crate::config::SnapshotsConfig;
 use crate::exit::Fatal;
 use crate::runs::{self, ManifestError};
 use crate::store::{self, keys, RunStore};
+use std::collections::HashMap;
 use tableau_backup_model::run_name;
 
 /// One run as `snapshots` shows it.
@@ -11,8 +12,9 @@ use tableau_backup_model::run_name;
 pub struct Snapshot {
     /// The run folder.
     pub run: String,
-    /// `complete`, `limited`, `partial`, `incomplete` (no manifest; with the
-    /// count of uploads a killed run left unfinished) or `unreadable (...)`.
+    /// `complete`, `limited`, `partial`, `incomplete` (no manifest) or
+    /// `unreadable (...)`; then, if any, the count of uploads the run left
+    /// unfinished (a killed run's, or ones the store was down to abort).
     pub status: String,
     /// RFC 3339, or `-`.
     pub started_at: String,
@@ -31,9 +33,11 @@ pub async fn run(config: &SnapshotsConfig) -> Result<Vec<Snapshot>, Fatal> {
         .map_err(|e| Fatal::failed(e.to_string()))?;
     let store = RunStore::read_only(backend);
     let failed = |e: store::RunStoreError| Fatal::failed(e.to_string());
+    let left = leftovers(&store).await.map_err(failed)?;
     let mut out = Vec::new();
     for run in runs::list(&store).await.map_err(failed)? {
-        let snap = match runs::load_manifest(&store, &run).await {
+        let unfinished = left.get(run.as_str()).copied().unwrap_or(0);
+        let mut snap = match runs::load_manifest(&store, &run).await {
             Ok(m) => Snapshot {
                 status: m.verdict().to_string(),
                 started_at: m.started_at.clone(),
@@ -45,12 +49,8 @@ pub async fn run(config: &SnapshotsConfig) -> Result<Vec<Snapshot>, Fatal> {
             Err(ManifestError::Missing(_)) => {
                 let prefix = keys::run_prefix(&run).map_err(|e| Fatal::failed(e.to_string()))?;
                 let objects = store.list(&prefix).await.map_err(failed)?;
-                let leftovers = store.leftovers(&prefix).await.map_err(failed)?;
                 Snapshot {
-                    status: match leftovers.len() {
-                        0 => "incomplete".into(),
-                        n => format!("incomplete ({n} unfinished uploads left)"),
-                    },
+                    status: "incomplete".into(),
                     started_at: started_from_name(&run),
                     items: objects.len() as u64,
                     failures: 0,
@@ -67,9 +67,34 @@ pub async fn run(config: &SnapshotsConfig) -> Result<Vec<Snapshot>, Fatal> {
                 run,
             },
         };
+        // A failed run's, or one a finished run could not abort (the store was down).
+        if unfinished > 0 {
+            snap.status = format!("{} ({unfinished} unfinished uploads left)", snap.status);
+        }
         out.push(snap);
     }
     Ok(out)
+}
+
+/// Unfinished uploads (open multipart uploads, temp files) per run folder, in one
+/// listing of the whole destination. A store that cannot (or may not) list
+/// them gives none, with a warning.
+async fn leftovers(store: &RunStore) -> Result<HashMap<String, u64>, store::RunStoreError> {
+    let keys = match store.leftovers("").await {
+        Ok(k) => k,
+        Err(store::RunStoreError::Store(store::StoreError::Permanent(why))) => {
+            tracing::warn!("{why}: unfinished uploads are not shown");
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let mut per_run = HashMap::new();
+    for key in keys {
+        if let Some((run, _)) = key.split_once('/') {
+            *per_run.entry(run.to_string()).or_insert(0) += 1;
+        }
+    }
+    Ok(per_run)
 }
 
 /// An incomplete run has no manifest; its folder name still says when it began.

@@ -111,7 +111,9 @@ impl HostState {
                 WitStoreError::Denied(m)
             }
             RunStoreError::Store(StoreError::NotFound(k)) => WitStoreError::NotFound(k),
-            RunStoreError::Store(StoreError::Backend(m)) => WitStoreError::Backend(m),
+            RunStoreError::Store(StoreError::Backend(m) | StoreError::Permanent(m)) => {
+                WitStoreError::Backend(m)
+            }
         }
     }
 }

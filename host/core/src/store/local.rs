@@ -118,17 +118,22 @@ impl LocalStore {
                 .map_err(|e| io_err("cannot list", &dir, e))?
             {
                 let path = entry.path();
-                let meta = entry
-                    .metadata()
+                // The entry's type comes with the listing; only the files kept are stat'ed.
+                let kind = entry
+                    .file_type()
                     .await
                     .map_err(|e| io_err("cannot stat", &path, e))?;
-                if meta.is_dir() {
+                if kind.is_dir() {
                     stack.push(path);
                     continue;
                 }
                 if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) != temps {
                     continue;
                 }
+                let meta = entry
+                    .metadata()
+                    .await
+                    .map_err(|e| io_err("cannot stat", &path, e))?;
                 let Ok(rel) = path.strip_prefix(&self.root) else {
                     continue;
                 };

@@ -36,6 +36,10 @@ pub enum StoreError {
     /// The backend failed (disk full, bucket gone, network...).
     #[error("{0}")]
     Backend(String),
+    /// The backend cannot or may not do this (an S3 server without
+    /// ListMultipartUploads, a missing permission): retrying will not help.
+    #[error("{0}")]
+    Permanent(String),
 }
 
 /// Why a store request was refused or failed.

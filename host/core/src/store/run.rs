@@ -13,6 +13,7 @@ use super::{Backend, ObjectMeta, ObjectReader, RunStoreError, StoreError};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tableau_backup_model::run_name;
 
 /// What a [`RunStore`] may do.
@@ -73,13 +74,47 @@ impl RunStore {
     }
 
     /// Wait (bounded) for every writer task to commit or abort, e.g. before exit.
-    pub async fn drain(&self, limit: std::time::Duration) {
+    pub async fn drain(&self, limit: Duration) {
         self.ledger.tasks.close();
         if tokio::time::timeout(limit, self.ledger.tasks.wait())
             .await
             .is_err()
         {
             tracing::warn!("some uploads were still being committed or aborted at exit");
+        }
+    }
+
+    /// After a backup, and after [`RunStore::drain`]: abort what this run left
+    /// unfinished that its writers could not (a multipart upload whose creation
+    /// answered with an error, so its id never arrived; an abort that failed),
+    /// retrying for up to `limit` while the store is failing. Only this run's
+    /// folder: other runs may still be writing theirs. Returns how many were
+    /// removed; an error means some may be left, and `snapshots` shows them.
+    pub async fn discard_own_leftovers(&self, limit: Duration) -> Result<u64, RunStoreError> {
+        let Access::Backup { run } = &self.access else {
+            return Err(RunStoreError::Denied(
+                "only a backup cleans up its own run folder".into(),
+            ));
+        };
+        let prefix = keys::run_prefix(run).map_err(|e| refused("run", run, e))?;
+        let deadline = Instant::now() + limit;
+        let mut delay = Duration::from_millis(500);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let err = match tokio::time::timeout(left, self.backend.discard_leftovers(&prefix)).await {
+                Ok(Ok(n)) => return Ok(n),
+                Ok(Err(e @ StoreError::Permanent(_))) => return Err(e.into()),
+                Ok(Err(e)) => e,
+                Err(_) => StoreError::Backend(format!(
+                    "no answer from the destination within {}s",
+                    limit.as_secs()
+                )),
+            };
+            if Instant::now() + delay >= deadline {
+                return Err(err.into());
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(8));
         }
     }
 
@@ -399,6 +434,29 @@ mod tests {
         assert!(denied(
             ro.copy_in(&format!("{RUN_A}/workbooks/x.twbx"), "x").await
         ));
+    }
+
+    #[tokio::test]
+    async fn a_backup_removes_what_it_left_open_in_its_own_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path()).await;
+        for run in [RUN_A, RUN_B] {
+            std::fs::create_dir_all(dir.path().join(run).join("workbooks")).unwrap();
+            std::fs::write(dir.path().join(run).join("workbooks/.tbk-partial-0000-3"), b"x").unwrap();
+        }
+        let limit = Duration::from_secs(1);
+        assert_eq!(backup(&b, RUN_A).discard_own_leftovers(limit).await.unwrap(), 1);
+        let ro = RunStore::read_only(b.clone());
+        assert!(ro.leftovers(&format!("{RUN_A}/")).await.unwrap().is_empty());
+        assert_eq!(
+            ro.leftovers(&format!("{RUN_B}/")).await.unwrap().len(),
+            1,
+            "another run's"
+        );
+        assert!(
+            ro.discard_own_leftovers(limit).await.is_err(),
+            "read-only removes nothing"
+        );
     }
 
     #[tokio::test]

@@ -11,7 +11,8 @@
 
 use super::backend::{Backend, ObjectWriter};
 use super::{ObjectMeta, ObjectReader, StoreError};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
@@ -41,6 +42,25 @@ struct S3Writer {
 
 fn sdk_err<E: std::error::Error>(what: &str, e: E) -> StoreError {
     StoreError::Backend(format!("S3 {what}: {}", DisplayErrorContext(&e)))
+}
+
+/// Not implemented (501) or not permitted (403) is [`StoreError::Permanent`]:
+/// retrying cannot help. Anything else may pass.
+fn permanent_or<E>(what: &str, e: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    if matches!(status, Some(403 | 501)) || e.code() == Some("NotImplemented") {
+        let why = if status == Some(403) {
+            "not permitted to this identity"
+        } else {
+            "not supported by this server"
+        };
+        let code = e.code().unwrap_or("no error code");
+        return StoreError::Permanent(format!("S3 {what} is {why} ({code})"));
+    }
+    sdk_err(what, e)
 }
 
 impl S3Store {
@@ -263,7 +283,7 @@ impl Backend for S3Store {
                 .upload_id(id)
                 .send()
                 .await
-                .map_err(|e| sdk_err("AbortMultipartUpload", e))?;
+                .map_err(|e| permanent_or("AbortMultipartUpload", e))?;
         }
         Ok(open.len() as u64)
     }
@@ -323,7 +343,7 @@ impl S3Store {
                 .set_upload_id_marker(id_marker.clone())
                 .send()
                 .await
-                .map_err(|e| sdk_err("ListMultipartUploads", e))?;
+                .map_err(|e| permanent_or("ListMultipartUploads", e))?;
             for u in page.uploads() {
                 if let (Some(k), Some(id)) = (u.key(), u.upload_id()) {
                     out.push((self.strip(k).to_string(), id.to_string()));
