@@ -40,6 +40,14 @@ pub fn started_at(name: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
+/// The site part of a run name (`demo` of `backup_tableau_cloud_demo_<stamp>`);
+/// `None` if the name is not a run name.
+pub fn site(name: &str) -> Option<&str> {
+    started_at(name)?;
+    let rest = name.strip_prefix(PREFIX)?;
+    Some(rest.rsplit_once('_')?.0)
+}
+
 /// Whether `name` is a run folder's name.
 pub fn is_run(name: &str) -> bool {
     started_at(name).is_some()
@@ -67,6 +75,12 @@ mod tests {
         assert_eq!(started_at("not-a-run"), None);
         assert_eq!(started_at("backup_tableau_cloud_x_2026"), None);
         assert!(!is_run("policy.toml"));
+        assert_eq!(site(&name), Some("my_site__"));
+        assert_eq!(
+            site("backup_tableau_cloud_demo_b_20261208T000000Z"),
+            Some("demo_b")
+        );
+        assert_eq!(site("not-a-run"), None);
     }
 
     #[test]

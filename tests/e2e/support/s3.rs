@@ -111,13 +111,7 @@ impl S3Server {
 
     /// Environment for the binary: credentials and endpoint, the standard way.
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY.into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), SECRET_KEY.into()),
-            ("AWS_REGION".into(), "us-east-1".into()),
-            ("AWS_ENDPOINT_URL_S3".into(), self.endpoint.clone()),
-            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-        ]
+        env_for(&self.endpoint)
     }
 
     /// Multipart uploads still open (s3s-fs keeps one `.upload-<id>.json` each).
@@ -322,4 +316,16 @@ fn base64url_round_trips() {
         assert_eq!(unb64url(&b64url(s.as_bytes())).unwrap(), s.as_bytes());
     }
     assert_eq!(b64url(b"backups"), "YmFja3Vwcw");
+}
+
+/// The binary's environment for an S3 server at `endpoint` with the test
+/// credentials: the standard variables, no instance metadata.
+pub fn env_for(endpoint: &str) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), SECRET_KEY.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ENDPOINT_URL_S3".into(), endpoint.to_string()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+    ]
 }

@@ -205,13 +205,7 @@ impl Seaweed {
 
     /// Environment for the binary: credentials and endpoint, the standard way.
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY.into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), SECRET_KEY.into()),
-            ("AWS_REGION".into(), "us-east-1".into()),
-            ("AWS_ENDPOINT_URL_S3".into(), self.endpoint.clone()),
-            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-        ]
+        super::s3::env_for(&self.endpoint)
     }
 
     /// Copy every object under `prefix` into `into` (keys as relative paths).

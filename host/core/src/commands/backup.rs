@@ -170,7 +170,7 @@ pub const MAX_EARLIER_RUNS: usize = 5;
 /// have a manifest, newest first, at most [`MAX_EARLIER_RUNS`]; `this` is
 /// never one. The guest reads their manifests and copies what it can.
 async fn earlier_runs(store: &RunStore, this: &str) -> Vec<String> {
-    let Some((site_part, _)) = this.rsplit_once('_') else {
+    let Some(site) = run_name::site(this) else {
         return Vec::new();
     };
     let runs = match runs::list(store).await {
@@ -185,7 +185,7 @@ async fn earlier_runs(store: &RunStore, this: &str) -> Vec<String> {
         if out.len() == MAX_EARLIER_RUNS {
             break;
         }
-        if run == this || run.rsplit_once('_').map(|(s, _)| s) != Some(site_part) {
+        if run == this || run_name::site(run) != Some(site) {
             continue;
         }
         let Ok(key) = store::keys::run_key(run, manifest::KEY) else {

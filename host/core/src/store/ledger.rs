@@ -58,6 +58,17 @@ impl Ledger {
         }
     }
 
+    /// Refuse a new object once the run holds as many as it may.
+    pub(super) fn check_room(&self) -> Result<(), String> {
+        if self.objects.load(Ordering::Relaxed) >= self.limits.max_objects {
+            return Err(format!(
+                "object limit reached: a run may store at most {} objects",
+                self.limits.max_objects
+            ));
+        }
+        Ok(())
+    }
+
     /// One more object committed.
     pub(super) fn committed(&self) {
         self.objects.fetch_add(1, Ordering::Relaxed);

@@ -140,12 +140,7 @@ impl RunStore {
         }
         let ledger = &self.ledger;
         ledger.check_broken()?;
-        if ledger.objects.load(Ordering::Relaxed) >= ledger.limits.max_objects {
-            return Err(RunStoreError::Denied(format!(
-                "object limit reached: a run may store at most {} objects",
-                ledger.limits.max_objects
-            )));
-        }
+        ledger.check_room().map_err(RunStoreError::Denied)?;
         if ledger.open.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_UPLOADS {
             ledger.open.fetch_sub(1, Ordering::SeqCst);
             return Err(RunStoreError::Denied(format!(
@@ -202,12 +197,7 @@ impl RunStore {
         }
         let ledger = &self.ledger;
         ledger.check_broken()?;
-        if ledger.objects.load(Ordering::Relaxed) >= ledger.limits.max_objects {
-            return Err(RunStoreError::Denied(format!(
-                "object limit reached: a run may store at most {} objects",
-                ledger.limits.max_objects
-            )));
-        }
+        ledger.check_room().map_err(RunStoreError::Denied)?;
         let broken = |e: StoreError| {
             if matches!(e, StoreError::Backend(_)) {
                 ledger.mark_broken(&e.to_string());
