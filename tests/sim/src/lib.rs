@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{GenSpec, SimConfig, SiteSpec, SizeSpec, MAX_SINGLE_PUBLISH};
 pub use faults::{BadBody, DropMode, Faults, CLOUD_MAX_CONCURRENT_DOWNLOADS, DEFAULT_HUGE_BODY_BYTES};
-pub use log::{RateLimitEvent, RequestLog};
+pub use log::{RateLimitEvent, RequestLog, WriteRequest};
 pub use site::alerts::DataAlert;
 pub use site::connections::Connection;
 pub use site::content::ContentReader;
@@ -207,6 +207,23 @@ impl Sim {
     pub fn custom_view_definition(&self, id: &str) -> Option<Vec<u8>> {
         let site = &self.state.site;
         Some(site::cvdef::definition(site, &site.custom_view_by_id(id)?))
+    }
+
+    /// Delete a workbook, data source or flow as if it had never existed (404 by id, gone
+    /// from lists, views and the catalog), e.g. to restore it again. `false` if unknown.
+    pub fn remove_item(&self, kind: ContentKind, id: &str) -> bool {
+        self.state.site.remove_by_id(kind.list(), id)
+    }
+
+    /// Delete a project with its content and child projects (like `DELETE projects/{id}`).
+    pub fn remove_project(&self, id: &str) -> bool {
+        self.state.site.remove_by_id(site::model::ListKind::Projects, id)
+    }
+
+    /// Names of the views the publish of this workbook marked hidden
+    /// (`"views":{"view":[{"name":..,"hidden":true}]}`); they are also left out of its views.
+    pub fn hidden_views(&self, workbook_id: &str) -> Vec<String> {
+        self.state.site.hidden_views(workbook_id)
     }
 
     /// Stop accepting, close connections, wait for the server task.

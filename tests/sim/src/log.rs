@@ -33,6 +33,21 @@ pub struct RequestLog {
     /// TCP connections accepted (admin requests included): with keep-alive, far fewer
     /// than `total_requests`.
     pub connections: u64,
+    /// Every request other than GET (and HEAD), sign-in and sign-out excepted, in arrival
+    /// order of their answers: what a restore changed (or tried to).
+    pub writes: Vec<WriteRequest>,
+}
+
+/// One write request (see [`RequestLog::writes`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WriteRequest {
+    /// `PUT`, `POST`, `DELETE`, ...
+    pub method: String,
+    /// The normalised endpoint, method included, e.g. `"PUT workbooks/{id}"`.
+    pub endpoint: String,
+    /// The first `{id}` of the path (the resource written), if the endpoint has one.
+    pub id: Option<String>,
+    pub status: u16,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -68,6 +83,28 @@ fn ser_opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok,
 }
 
 impl RequestLog {
+    /// Every write request (non-GET, sign-in and sign-out excepted); empty after a dry run.
+    pub fn writes(&self) -> &[WriteRequest] {
+        &self.writes
+    }
+
+    /// Write requests per normalised endpoint.
+    pub fn write_counts(&self) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        for w in &self.writes {
+            *m.entry(w.endpoint.clone()).or_default() += 1;
+        }
+        m
+    }
+
+    /// Write requests whose path names this id.
+    pub fn writes_to(&self, id: &str) -> Vec<&WriteRequest> {
+        self.writes
+            .iter()
+            .filter(|w| w.id.as_deref() == Some(id))
+            .collect()
+    }
+
     /// Requests to an endpoint (exact normalised name).
     pub fn count(&self, endpoint: &str) -> u64 {
         self.by_endpoint.get(endpoint).copied().unwrap_or(0)
@@ -176,6 +213,16 @@ impl Recorder {
             g.pending_any.push(i);
             g.pending_same.push(i);
         }
+    }
+
+    /// A write request was answered (see [`RequestLog::writes`]).
+    pub fn wrote(&self, method: &str, endpoint: &str, id: Option<String>, status: u16) {
+        self.inner.lock().unwrap().log.writes.push(WriteRequest {
+            method: method.to_string(),
+            endpoint: endpoint.to_string(),
+            id,
+            status,
+        });
     }
 
     pub fn sign_in(&self) {

@@ -87,7 +87,7 @@ pub(crate) fn get(state: &State, kind: ListKind, id: &str, fmt: Fmt) -> Resp {
                 .map(|u| render::user("user", &u))
                 .ok_or("user"),
             ListKind::Subscriptions => site
-                .index_of(kind, id)
+                .find_index(kind, id)
                 .map(|i| render::subscription(&site.subscription(i)))
                 .ok_or("subscription"),
             ListKind::CustomViews => site
@@ -125,7 +125,10 @@ pub(crate) fn favorites(state: &State, user_id: &str, fmt: Fmt) -> Resp {
     let Some(u) = site.user_index(user_id) else {
         return not_found(fmt, "user", user_id);
     };
-    let favs = site.favorites(u).into_iter().map(|f| render::favorite(site, f));
+    let favs = site
+        .favorites(u)
+        .into_iter()
+        .map(|(label, f)| render::favorite(site, f, label));
     ok(fmt, StatusCode::OK, &[Node::new("favorites").children(favs)])
 }
 
@@ -133,11 +136,11 @@ pub(crate) fn favorites(state: &State, user_id: &str, fmt: Fmt) -> Resp {
 pub(crate) fn tasks(state: &State, fmt: Fmt) -> Resp {
     let site = &state.site;
     let n = site.count(ListKind::Tasks);
-    ok(
-        fmt,
-        StatusCode::OK,
-        &[Node::new("tasks").children((0..n).map(|i| render::task(&site.task(i))))],
-    )
+    let tasks = (0..n)
+        .map(|i| site.task(i))
+        .filter(|t| !site.is_removed(&t.id))
+        .map(|t| render::task(&t));
+    ok(fmt, StatusCode::OK, &[Node::new("tasks").children(tasks)])
 }
 
 /// `GET sites`: Tableau Cloud lists only the signed-in site.

@@ -164,7 +164,8 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
             .get(hyper::header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
     );
-    let (route, endpoint) = router::route(req.method(), &path);
+    let method = req.method().clone();
+    let (route, endpoint) = router::route(&method, &path);
     state.log.arrived(&endpoint, state.log.elapsed());
     let latency = state.faults.latency();
     if !latency.is_zero() {
@@ -191,9 +192,12 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
     } else {
         resp.body().size_hint().exact().unwrap_or(0)
     };
-    state
-        .log
-        .finished(&endpoint, resp.status().as_u16(), len, retry_after);
+    let status = resp.status().as_u16();
+    state.log.finished(&endpoint, status, len, retry_after);
+    if router::is_write(&method, &endpoint) {
+        let id = router::path_id(&path, &endpoint);
+        state.log.wrote(method.as_str(), &endpoint, id, status);
+    }
     Ok(resp)
 }
 

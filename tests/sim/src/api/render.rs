@@ -283,8 +283,9 @@ pub fn vconn_detail(site: &Site, v: &VirtualConnection) -> Node {
         .child(Node::new("content").text(&v.content))
 }
 
-pub fn favorite(site: &Site, f: FavRef) -> Node {
-    let (label, target) = match f {
+/// A favorite; `label`: the one it was added under (generated ones use the target's name).
+pub fn favorite(site: &Site, f: FavRef, label: Option<String>) -> Node {
+    let (name, target) = match f {
         FavRef::Content(k, i) => {
             let c = site.content(k, i);
             (c.name.clone(), content(site, &c, false))
@@ -299,7 +300,7 @@ pub fn favorite(site: &Site, f: FavRef) -> Node {
                 .child(Node::new("workbook").attr("id", &w.id))
                 .child(Node::new("owner").attr("id", &w.owner_id))
                 .child(Node::new("project").attr("id", &w.project_id))
-                .child(tags(&[]));
+                .child(tags(&site.view_tags(&v.id)));
             (v.name, node)
         }
         FavRef::Project(p) => {
@@ -312,7 +313,9 @@ pub fn favorite(site: &Site, f: FavRef) -> Node {
             (p.name, node)
         }
     };
-    Node::new("favorite").attr("label", label).child(target)
+    Node::new("favorite")
+        .attr("label", label.unwrap_or(name))
+        .child(target)
 }
 
 pub fn site(site: &Site) -> Node {

@@ -264,6 +264,27 @@ fn extra_get(
     })
 }
 
+/// Whether a request counts as a write for the log: not GET/HEAD, not sign-in/out.
+pub(crate) fn is_write(method: &Method, endpoint: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD)
+        && !endpoint.ends_with(" auth/signin")
+        && !endpoint.ends_with(" auth/signout")
+}
+
+/// The path segment standing where the endpoint name has its first `{id}`.
+pub(crate) fn path_id(path: &str, endpoint: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let tail = segs
+        .iter()
+        .position(|s| is(s, "sites"))
+        .map(|p| &segs[(p + 2).min(segs.len())..])?;
+    let name = endpoint.split_once(' ')?.1;
+    name.split('/')
+        .zip(tail)
+        .find(|(t, _)| *t == "{id}")
+        .map(|(_, s)| s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,7 @@ fn node(site: &Site, wb: &ContentItem, sheet: usize) -> Node {
         )
         .child(owner(site, &wb.owner_id))
         .child(project_ref(site, &wb.project_id))
-        .child(tags(&[]))
+        .child(tags(&site.view_tags(&v.id)))
         .child(Node::new("usage").attr("totalViewCount", views))
         .child(
             Node::new("location")

@@ -14,6 +14,7 @@ pub mod flow_tasks;
 pub(crate) mod generator;
 pub mod model;
 mod names;
+pub(crate) mod overlay;
 pub mod perms;
 pub mod revisions;
 pub(crate) mod sample;
@@ -146,6 +147,14 @@ impl Site {
                 ListKind::Projects => s.projects.len(),
                 _ => k.content().map_or(0, |c| s.published[kidx(c)].len()),
             }
+            + match k {
+                ListKind::Users => s.overlay.users.len(),
+                ListKind::Groups => s.overlay.groups.len(),
+                ListKind::Subscriptions => s.overlay.subscriptions.len(),
+                ListKind::CustomViews => s.overlay.custom_views.len(),
+                ListKind::Tasks => s.overlay.tasks.len(),
+                _ => 0,
+            }
     }
 
     /// Records in the immutable base (published or created ones not counted).
@@ -155,10 +164,12 @@ impl Site {
 
     pub fn project(&self, i: usize) -> Project {
         let n = self.base.count(ListKind::Projects);
+        let s = self.store.read().unwrap();
         if i < n {
-            self.base.project(i)
+            let p = self.base.project(i);
+            s.overlay.project_overrides.get(&p.id).cloned().unwrap_or(p)
         } else {
-            self.store.read().unwrap().projects[i - n].clone()
+            s.projects[i - n].clone()
         }
     }
 
@@ -167,34 +178,22 @@ impl Site {
             return None;
         }
         if let Some(i) = self.base.find(ListKind::Projects, id) {
-            return Some(self.base.project(i));
+            return Some(self.project(i));
         }
         let s = self.store.read().unwrap();
         s.projects.iter().find(|p| p.id == id).cloned()
     }
 
-    pub fn user(&self, i: usize) -> User {
-        self.base.user(i)
-    }
-
     pub fn user_index(&self, id: &str) -> Option<usize> {
-        self.index_of(ListKind::Users, id)
+        self.find_index(ListKind::Users, id)
     }
 
     pub fn user_by_id(&self, id: &str) -> Option<User> {
-        self.user_index(id).map(|i| self.base.user(i))
-    }
-
-    pub fn group(&self, i: usize) -> Group {
-        self.base.group(i)
+        self.user_index(id).map(|i| self.user(i))
     }
 
     pub fn group_index(&self, id: &str) -> Option<usize> {
-        self.index_of(ListKind::Groups, id)
-    }
-
-    pub fn members(&self, g: usize) -> Members {
-        self.base.members(g)
+        self.find_index(ListKind::Groups, id)
     }
 
     pub fn content(&self, k: ContentKind, i: usize) -> ContentItem {
@@ -233,21 +232,9 @@ impl Site {
         self.index_of(k.list(), id)
     }
 
-    pub fn subscription(&self, i: usize) -> Subscription {
-        self.base.subscription(i)
-    }
-
-    pub fn custom_view(&self, i: usize) -> CustomView {
-        self.base.custom_view(i)
-    }
-
     pub fn custom_view_by_id(&self, id: &str) -> Option<CustomView> {
-        self.index_of(ListKind::CustomViews, id)
-            .map(|i| self.base.custom_view(i))
-    }
-
-    pub fn task(&self, i: usize) -> Task {
-        self.base.task(i)
+        self.find_index(ListKind::CustomViews, id)
+            .map(|i| self.custom_view(i))
     }
 
     pub fn vconn(&self, i: usize) -> VirtualConnection {
@@ -259,12 +246,12 @@ impl Site {
             .map(|i| self.base.vconn(i))
     }
 
-    pub fn favorites(&self, user: usize) -> Vec<FavRef> {
-        self.base.favorites(user)
-    }
-
     pub fn view_ref(&self, wb: usize, sheet: usize) -> ViewRef {
-        self.base.view_ref(wb, sheet)
+        if wb < self.base.count(ListKind::Workbooks) && self.read_store(|s| s.overrides.is_empty()) {
+            return self.base.view_ref(wb, sheet);
+        }
+        let w = self.content(ContentKind::Workbook, wb);
+        w.views[sheet.min(w.views.len().saturating_sub(1))].clone()
     }
 
     /// `(workbooks, views, datasources, child projects)` in a project.
@@ -301,6 +288,7 @@ impl Site {
                 .filter(|c| c.project_id == project_id)
                 .cloned(),
         );
+        v.retain(|c| !s.removed.ids.contains(&c.id));
         v
     }
 

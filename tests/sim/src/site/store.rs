@@ -14,8 +14,10 @@ pub(crate) struct Store {
     pub projects: Vec<Project>,
     pub uploads: HashMap<String, Upload>,
     pub jobs: HashMap<String, Job>,
-    /// Items deleted by the paging-drift fault.
+    /// Items deleted by the paging-drift fault or `Sim::remove_item`.
     pub removed: Removed,
+    /// People, metadata and rules added or changed by restore-side writes.
+    pub overlay: super::overlay::Overlay,
     counter: u64,
 }
 
