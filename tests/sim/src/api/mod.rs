@@ -6,21 +6,28 @@ mod alerts;
 mod auth;
 mod automation;
 mod badbody;
+mod body;
 mod connections;
 mod content;
+mod cvpublish;
 mod dqw;
 mod fields;
 pub(crate) mod format;
+mod grants;
 mod lists;
 mod multipart;
 mod paged;
 mod perms;
+mod principals;
 mod publish;
 mod query;
 mod render;
 mod revisions;
 mod router;
+mod schedules;
+mod updates;
 mod views;
+mod write_router;
 mod xmlreq;
 
 use std::convert::Infallible;
@@ -288,5 +295,6 @@ async fn scoped_route(
         Scoped::Webhook(id) => automation::get_webhook(state, &id, fmt),
         Scoped::FlowTasks => automation::flow_tasks(state, fmt),
         Scoped::QualityWarnings(t, id) => dqw::list(state, &t, &id, fmt),
+        Scoped::Write(w) => write_router::dispatch(state, w, req, fmt, session).await,
     }
 }

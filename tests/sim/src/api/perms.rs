@@ -22,7 +22,7 @@ fn grantee_capabilities(g: &Grant) -> Node {
 }
 
 /// `<permissions><{element} id name><owner/></{element}><granteeCapabilities/>...`
-fn permissions(element: &'static str, t: &Target) -> Node {
+pub(crate) fn permissions(element: &'static str, t: &Target) -> Node {
     Node::new("permissions")
         .child(
             Node::new(element)

@@ -36,7 +36,7 @@ fn too_big(fmt: Fmt, limit: u64) -> Resp {
 }
 
 /// Read and split a `multipart/mixed` request body.
-async fn parts(state: &State, req: Request<ReqBody>, fmt: Fmt) -> Result<Vec<Part>, Resp> {
+pub(crate) async fn parts(state: &State, req: Request<ReqBody>, fmt: Fmt) -> Result<Vec<Part>, Resp> {
     let ctype = req
         .headers()
         .get(CONTENT_TYPE)
@@ -64,6 +64,26 @@ struct Meta {
     description: String,
     show_tabs: bool,
     project_id: Option<String>,
+    /// Workbooks: `views.view[]` of the payload, `(name, hidden)`.
+    views: Vec<(String, bool)>,
+}
+
+/// `"views":{"view":[{"name":..,"hidden":true}]}` (XML `<views><view name hidden/></views>`).
+fn payload_views(kind: ContentKind, p: &Part) -> Vec<(String, bool)> {
+    let Ok(v) = super::body::parse(&p.body, None) else {
+        return Vec::new();
+    };
+    let views = v
+        .get(kind.singular())
+        .and_then(|w| w.get("views"))
+        .and_then(|x| x.get("view"));
+    super::body::list(views)
+        .into_iter()
+        .filter_map(|x| {
+            let name = super::body::s(x, "name")?;
+            Some((name, super::body::flag(x, "hidden").unwrap_or(false)))
+        })
+        .collect()
 }
 
 fn payload_meta(kind: ContentKind, p: &Part) -> Option<Meta> {
@@ -83,6 +103,7 @@ fn payload_meta(kind: ContentKind, p: &Part) -> Option<Meta> {
                 .and_then(|p| p.get("id"))
                 .and_then(|x| x.as_str())
                 .map(str::to_string),
+            views: payload_views(kind, p),
         })
     } else {
         let a = xmlreq::find_attrs(text, kind.singular())?;
@@ -92,6 +113,7 @@ fn payload_meta(kind: ContentKind, p: &Part) -> Option<Meta> {
             description: xmlreq::attr(&a, "description").unwrap_or("").to_string(),
             show_tabs: xmlreq::attr(&a, "showTabs") == Some("true"),
             project_id: xmlreq::attr(&project, "id").map(str::to_string),
+            views: payload_views(kind, p),
         })
     }
 }
@@ -207,8 +229,23 @@ pub(crate) async fn publish(
         || format!("{}_p{n}", crate::site::slug(&meta.name)),
         |e| e.content_url.clone(),
     );
+    // Hidden views are not published as views (recorded for `Sim::hidden_views`); views
+    // the payload names become the workbook's, else it has one "Sheet 1".
+    let hidden: Vec<String> = meta.views.iter().filter(|v| v.1).map(|v| v.0.clone()).collect();
+    let named: Vec<&String> = meta.views.iter().filter(|v| !v.1).map(|v| &v.0).collect();
+    let new_view = |name: &str| ViewRef {
+        id: site.new_id(K_VIEW),
+        name: name.to_string(),
+        content_url: format!("{content_url}/sheets/{}", crate::site::slug(name)),
+    };
     let views = match (&existing, kind) {
-        (Some(e), _) => e.views.clone(),
+        (Some(e), _) => e
+            .views
+            .iter()
+            .filter(|v| !hidden.contains(&v.name))
+            .cloned()
+            .collect(),
+        (None, ContentKind::Workbook) if !named.is_empty() => named.iter().map(|n| new_view(n)).collect(),
         (None, ContentKind::Workbook) => vec![ViewRef {
             id: site.new_id(K_VIEW),
             name: "Sheet 1".into(),
@@ -250,6 +287,15 @@ pub(crate) async fn publish(
         },
     };
     site.put_content(item.clone());
+    if kind == ContentKind::Workbook {
+        site.overlay_mut(|o| {
+            if hidden.is_empty() {
+                o.hidden_views.remove(&item.id);
+            } else {
+                o.hidden_views.insert(item.id.clone(), hidden);
+            }
+        });
+    }
     drop(_lock);
     if query::param(q, "asJob").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         let job = Job {

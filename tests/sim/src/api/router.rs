@@ -52,6 +52,8 @@ pub(crate) enum Scoped {
     FlowTasks,
     /// Content type and content id.
     QualityWarnings(String, String),
+    /// A restore-side write (see `write_router.rs`).
+    Write(super::write_router::Write),
 }
 
 fn is(seg: &str, word: &str) -> bool {
@@ -153,6 +155,8 @@ fn scoped(method: &Method, tail: &[&str]) -> Option<(Scoped, String)> {
         if let Some(r) = extra_get(tail, content_kind, revisable, resource) {
             return Some(r);
         }
+    } else if let Some((w, name)) = super::write_router::route(method, tail) {
+        return Some((Scoped::Write(w), name));
     }
     Some(match tail {
         [t, e] if is(t, "tasks") && is(e, "extractRefreshes") && get => {

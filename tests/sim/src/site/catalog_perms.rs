@@ -88,6 +88,24 @@ impl Site {
                 );
             }
         }
+        // Rule sets a write touched replace the derived ones (published items included).
+        let written = self.overlay(|o| o.grants.clone());
+        out.retain(|r| !written.contains_key(&(r.resource, r.resource_id.clone())));
+        let mut keys: Vec<_> = written.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            if self.is_removed(&key.1) || self.explicit_rules(key.0, &key.1).is_none() {
+                continue;
+            }
+            out.extend(flatten(written[&key].clone(), |g, c, m| PermissionRule {
+                resource: key.0,
+                resource_id: key.1.clone(),
+                grantee: g.grantee,
+                grantee_id: g.grantee_id.clone(),
+                capability: c.to_string(),
+                mode: m,
+            }));
+        }
         out
     }
 

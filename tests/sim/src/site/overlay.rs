@@ -33,7 +33,7 @@ pub(crate) struct Overlay {
     /// Explicit rules once a write touched them: the whole rule set of the resource.
     pub grants: HashMap<(Resource, String), Vec<Grant>>,
     /// Default rules once a write touched them, by (project id, canonical type).
-    pub default_grants: HashMap<(String, &'static str), Vec<Grant>>,
+    pub default_grants: HashMap<(String, String), Vec<Grant>>,
     /// Workbook id -> names of the views the publish payload marked hidden.
     pub hidden_views: HashMap<String, Vec<String>>,
 }
@@ -142,6 +142,45 @@ impl Site {
             _ => None,
         })
         .map(|p| n + p)
+    }
+
+    /// Store a changed project (base ones as an override, created ones in place).
+    pub fn put_project(&self, p: Project) {
+        let in_base = self.base.find(ListKind::Projects, &p.id).is_some();
+        self.with_store(|s| {
+            if in_base {
+                s.overlay.project_overrides.insert(p.id.clone(), p);
+            } else if let Some(slot) = s.projects.iter_mut().find(|x| x.id == p.id) {
+                *slot = p;
+            }
+        })
+    }
+
+    /// List index of a workbook, data source or flow (base, then published).
+    pub fn content_list_index(&self, k: ContentKind, id: &str) -> Option<usize> {
+        if self.is_removed(id) {
+            return None;
+        }
+        if let Some(i) = self.base.find(k.list(), id) {
+            return Some(i);
+        }
+        let n = self.base.count(k.list());
+        let kidx = ContentKind::ALL.iter().position(|x| *x == k).unwrap_or(0);
+        self.read_store(|s| s.published[kidx].iter().position(|c| c.id == id))
+            .map(|p| n + p)
+    }
+
+    /// List index of a project (base, then created).
+    pub fn project_index(&self, id: &str) -> Option<usize> {
+        if self.is_removed(id) {
+            return None;
+        }
+        if let Some(i) = self.base.find(ListKind::Projects, id) {
+            return Some(i);
+        }
+        let n = self.base.count(ListKind::Projects);
+        self.read_store(|s| s.projects.iter().position(|p| p.id == id))
+            .map(|p| n + p)
     }
 
     /// A view's tags (views of published workbooks and base ones alike).

@@ -124,6 +124,29 @@ const VCONN_CAPS: &[&str] = &[
 ];
 const ASSET_CAPS: &[&str] = &["Read", "Write", "ChangeHierarchy", "Delete", "ChangePermissions"];
 
+/// Capabilities Tableau has besides the ones the generator hands out, accepted in writes.
+fn extra_caps(element: &str) -> &'static [&'static str] {
+    match element {
+        "project" => &["ProjectLeader"],
+        "workbook" | "workbooks" => &["ExtractRefresh", "CreateRefreshMetrics", "RunExplainData"],
+        "view" => &["CreateRefreshMetrics", "RunExplainData"],
+        "datasource" | "datasources" => &["ExtractRefresh", "SaveAs"],
+        _ => &[],
+    }
+}
+
+/// The static name of a capability valid on `caps` (plus Tableau's others for `element`).
+pub(crate) fn valid_capability(
+    caps: &'static [&'static str],
+    element: &str,
+    name: &str,
+) -> Option<&'static str> {
+    caps.iter()
+        .chain(extra_caps(element))
+        .find(|c| **c == name)
+        .copied()
+}
+
 /// The content types of `projects/{id}/default-permissions/{type}`.
 pub const DEFAULT_PERMISSION_TYPES: [&str; 9] = [
     "workbooks",
@@ -144,7 +167,7 @@ pub(crate) fn default_type(seg: &str) -> Option<&'static str> {
         .find(|t| t.eq_ignore_ascii_case(seg))
 }
 
-fn default_caps(t: &str) -> &'static [&'static str] {
+pub(crate) fn default_caps(t: &str) -> &'static [&'static str] {
     match t {
         "workbooks" => WORKBOOK_CAPS,
         "datasources" => Resource::Datasource.capabilities(),
@@ -356,6 +379,15 @@ impl Site {
     /// The explicit rules of a resource; `None` for an unknown id. Views have rules only
     /// in unlocked projects; items published at runtime have none.
     pub(crate) fn explicit_rules(&self, res: Resource, id: &str) -> Option<Target> {
+        let mut t = self.computed_rules(res, id)?;
+        if let Some(g) = self.overlay(|o| o.grants.get(&(res, id.to_string())).cloned()) {
+            t.grants = g;
+        }
+        Some(t)
+    }
+
+    /// The rules derived from the seed (before any write).
+    fn computed_rules(&self, res: Resource, id: &str) -> Option<Target> {
         let target = |name: String, owner_id: String, grants: Vec<Grant>| Target {
             id: id.to_string(),
             name,
@@ -386,6 +418,7 @@ impl Site {
             }
             Resource::VirtualConnection => {
                 let i = self.index_of(ListKind::VirtualConnections, id)?;
+                // (virtual connections are never added at runtime)
                 let v = self.vconn(i);
                 Some(target(v.name, v.owner_id, explicit(self, res, i)))
             }
@@ -406,10 +439,16 @@ impl Site {
     /// A project's default rules for content type `t`; `None` for an unknown project.
     pub(crate) fn default_rules(&self, project_id: &str, t: &str) -> Option<Target> {
         let p = self.project_by_id(project_id)?;
-        let grants = self
-            .index_of(ListKind::Projects, project_id)
-            .map(|i| defaults(self, i, t))
-            .unwrap_or_default();
+        let written = self.overlay(|o| {
+            o.default_grants
+                .get(&(project_id.to_string(), t.to_string()))
+                .cloned()
+        });
+        let grants = written.unwrap_or_else(|| {
+            self.index_of(ListKind::Projects, project_id)
+                .map(|i| defaults(self, i, t))
+                .unwrap_or_default()
+        });
         Some(Target {
             id: p.id,
             name: p.name,
