@@ -162,7 +162,7 @@ async fn content_updates_show_in_every_read() {
                 name.replace(' ', "%20")
             ))
             .await;
-        assert_eq!(ids(&v, "workbooks", "workbook"), [id.clone()]);
+        assert_eq!(ids(&v, "workbooks", "workbook"), std::slice::from_ref(id));
         assert_eq!(sim.catalog().item(id).unwrap().project_id, p[2]);
     }
     let ds = first_id(&c, "datasources", "datasource").await;

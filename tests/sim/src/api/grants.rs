@@ -43,6 +43,7 @@ fn mode(m: &str) -> Option<Mode> {
 
 /// The grants of a `{"permissions":{"granteeCapabilities":[..]}}` body, checked: grantees
 /// must exist (404002 user, 404012 group), capabilities and modes be valid (400009).
+#[allow(clippy::result_large_err)] // the error is the finished response, returned as is
 fn parse_grants(
     state: &State,
     v: &Value,

@@ -32,10 +32,12 @@ fn one_of(list: &[&'static str], v: &str) -> Option<&'static str> {
     list.iter().find(|x| x.eq_ignore_ascii_case(v)).copied()
 }
 
+#[allow(clippy::result_large_err)] // the error is the finished response, returned as is
 fn role(fmt: Fmt, v: &str) -> Result<&'static str, Resp> {
     one_of(&SITE_ROLES, v).ok_or_else(|| bad(fmt, &format!("Invalid site role '{v}'.")))
 }
 
+#[allow(clippy::result_large_err)] // the error is the finished response, returned as is
 fn auth(fmt: Fmt, v: &str) -> Result<&'static str, Resp> {
     one_of(&AUTH_SETTINGS, v).ok_or_else(|| bad(fmt, &format!("Invalid authSetting '{v}'.")))
 }

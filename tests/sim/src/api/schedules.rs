@@ -52,6 +52,7 @@ fn on_boundary(t: &str) -> bool {
 }
 
 /// A Cloud inline schedule from `{"frequency","frequencyDetails":{"start","end"?,"intervals":{"interval":[..]}}}`.
+#[allow(clippy::result_large_err)] // the error is the finished response, returned as is
 fn schedule(v: Option<&Value>, fmt: Fmt) -> Result<Schedule, Resp> {
     let Some(v) = v else {
         return Err(invalid_schedule(fmt, "The request has no schedule."));
@@ -163,9 +164,10 @@ pub(crate) async fn create_subscription(state: &State, req: Request<ReqBody>, fm
         Ok(x) => x,
         Err(r) => return r,
     };
-    let opt = |k: &str, list: &[&'static str], default: &'static str| -> Result<&'static str, Resp> {
+    // An invalid value: the error's detail.
+    let opt = |k: &str, list: &[&'static str], default: &'static str| -> Result<&'static str, String> {
         match s(e, k) {
-            Some(x) => pick(list, &x).ok_or_else(|| bad(fmt, &format!("Invalid {k} '{x}'."))),
+            Some(x) => pick(list, &x).ok_or_else(|| format!("Invalid {k} '{x}'.")),
             None => Ok(default),
         }
     };
@@ -174,7 +176,7 @@ pub(crate) async fn create_subscription(state: &State, req: Request<ReqBody>, fm
         opt("pageSizeOption", &PAGE_SIZES, "Letter"),
     ) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(d), _) | (_, Err(d)) => return bad(fmt, &d),
     };
     let sub = Subscription {
         id: site.new_id(K_SUBSCRIPTION),

@@ -24,6 +24,7 @@ pub(crate) fn conflict(fmt: Fmt, code: &str, detail: &str) -> Resp {
 }
 
 /// The object under `key` of a request body, or 400.
+#[allow(clippy::result_large_err)] // the error is the finished response, returned as is
 pub(crate) fn element<'a>(v: &'a Value, key: &str, fmt: Fmt) -> Result<&'a Value, Resp> {
     v.get(key)
         .filter(|x| x.is_object())
