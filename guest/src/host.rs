@@ -189,3 +189,76 @@ pub fn open(key: &str) -> Result<wasip2::io::streams::InputStream, StoreErr> {
 pub fn copy(source: &str, key: &str) -> Result<ObjectInfo, StoreErr> {
     Ok(store::copy(source, key)?)
 }
+
+/// An object being read from the store (an earlier run's, by destination-relative
+/// key), counting its bytes and hashing them as they pass, so whoever reads it
+/// can tell, at the end, whether it is what the manifest says.
+pub struct Reader {
+    stream: wstd::io::AsyncInputStream,
+    key: String,
+    read: u64,
+    hasher: sha2::Sha256,
+}
+
+impl Reader {
+    pub fn open(key: &str) -> Result<Reader, StoreErr> {
+        Ok(Reader {
+            stream: wstd::io::AsyncInputStream::new(store::open(key)?),
+            key: key.to_string(),
+            read: 0,
+            hasher: sha2::Digest::new(),
+        })
+    }
+
+    /// Up to `max` more bytes; fewer only at the end of the object; empty after it.
+    pub async fn chunk(&mut self, max: usize) -> Result<Vec<u8>, StoreErr> {
+        let mut buf = vec![0u8; max];
+        let mut filled = 0;
+        while filled < max {
+            let n = self.stream.read(&mut buf[filled..]).await.map_err(|e| {
+                StoreErr::Backend(format!(
+                    "the store could not deliver {} intact ({e}): the object may be damaged",
+                    self.key
+                ))
+            })?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        buf.truncate(filled);
+        sha2::Digest::update(&mut self.hasher, &buf);
+        self.read += filled as u64;
+        Ok(buf)
+    }
+
+    /// The whole rest of the object, refused past `cap` bytes.
+    pub async fn read_rest(&mut self, cap: u64) -> Result<Vec<u8>, StoreErr> {
+        let mut out = Vec::new();
+        loop {
+            let chunk = self.chunk(1 << 20).await?;
+            if chunk.is_empty() {
+                return Ok(out);
+            }
+            if self.read > cap {
+                return Err(StoreErr::Denied(format!(
+                    "{} is larger than the {} bytes expected",
+                    self.key, cap
+                )));
+            }
+            out.extend_from_slice(&chunk);
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    /// SHA-256 (lower-case hex) of what was read, and the byte count.
+    pub fn finish(self) -> (u64, String) {
+        let digest = sha2::Digest::finalize(self.hasher);
+        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (self.read, hex)
+    }
+}

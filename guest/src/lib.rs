@@ -5,6 +5,7 @@
 
 mod backup;
 mod host;
+mod restore;
 mod tableau;
 
 wit_bindgen::generate!({
@@ -28,6 +29,10 @@ impl Guest for Component {
     /// The export is synchronous; the backup runs on wstd's single-threaded reactor.
     fn run(job: Job) -> Result<Report, BackupError> {
         wstd::runtime::block_on(backup::run(job))
+    }
+
+    fn restore(job: RestoreJob) -> Result<RestoreReport, BackupError> {
+        wstd::runtime::block_on(restore::run(job))
     }
 }
 

@@ -11,6 +11,7 @@ mod capture;
 mod cli;
 mod fields;
 mod reliability;
+mod restore;
 mod revisions;
 mod sandbox;
 mod verify;

@@ -47,8 +47,8 @@ fn the_guest_imports_only_wasi_and_our_own_package() {
     }
     for needed in [
         "wasi:http/outgoing-handler@0.2.12",
-        "tableau-backup:backup/store@0.2.0",
-        "tableau-backup:backup/secrets@0.2.0",
+        "tableau-backup:backup/store@0.3.0",
+        "tableau-backup:backup/secrets@0.3.0",
     ] {
         assert!(
             imports.iter().any(|i| i == needed),
@@ -543,4 +543,50 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_reads_the_backup_but_cannot_write_to_it() {
+    let sim = Sim::start(SimConfig::sample()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("backups");
+    let out = support::backup(&sim, dest.to_str().unwrap(), &[], &[]).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+    let run = support::only_run(&dest);
+    let before: Vec<(PathBuf, Vec<u8>)> = walk(&run)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    let guest = hostile_guest().to_str().unwrap().to_string();
+    let server = sim.base_url();
+    let args = [
+        "restore",
+        "--server",
+        &server,
+        "--site",
+        "restore-write",
+        "--token-name",
+        "t",
+        "--from",
+        dest.to_str().unwrap(),
+        "--guest",
+        &guest,
+    ];
+    let out = support::run(&args, &support::secret_env("pat-secret")).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        !out.all().contains("ESCAPED"),
+        "the restore wrote to the backup:\n{}",
+        out.all()
+    );
+    for what in ["put restored.txt", "create restored.txt", "copy"] {
+        assert!(out.stderr.contains(what), "{what} was refused:\n{}", out.stderr);
+    }
+    // Not one byte of the backup changed, nothing was added.
+    let after: Vec<(PathBuf, Vec<u8>)> = walk(&run)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(support::run_dirs(&dest).len(), 1);
 }

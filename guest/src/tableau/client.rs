@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use wstd::http::{Body, Response};
 
 use super::http::{
-    header, read_error_body, read_json, ApiError, ApiErrorKind, Http, ReadError, ReqBody, SendError,
+    header, parse_json, read_capped, read_error_body, read_json, ApiError, ApiErrorKind, Http, ReadError,
+    ReqBody, SendError,
 };
 use super::json::{string_at, TableauError};
 use super::retry::{self, Policy, Verdict};
@@ -135,6 +136,60 @@ impl Client {
         let path = self.site_path(rest);
         self.request(endpoint, Method::GET, &path, &ReqBody::Empty, true)
             .await
+    }
+
+    /// A write to `/api/{v}/sites/{site}/{rest}`: the JSON answer, or `null` for
+    /// an empty one (204). See [`Client::request_with`] for `idempotent`.
+    pub async fn write(
+        &self,
+        endpoint: &str,
+        method: Method,
+        rest: &str,
+        body: &ReqBody,
+        idempotent: bool,
+    ) -> Result<Value, ApiError> {
+        let path = self.site_path(rest);
+        let resp = self
+            .request_with(endpoint, method, &path, body, true, idempotent)
+            .await?;
+        if resp.status().as_u16() == 204 {
+            let _ = read_error_body(resp).await;
+            return Ok(Value::Null);
+        }
+        let content_type = header(&resp, "content-type").unwrap_or_default();
+        let bytes = read_capped(resp, 16 << 20).await.map_err(|e| {
+            ApiError::new(
+                endpoint,
+                match e {
+                    ReadError::Broken(m) => ApiErrorKind::Network(m),
+                    ReadError::Protocol(m) => ApiErrorKind::Protocol(m),
+                },
+            )
+        })?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Value::Null);
+        }
+        parse_json(&content_type, &bytes).map_err(|m| ApiError::new(endpoint, ApiErrorKind::Protocol(m)))
+    }
+
+    /// [`Client::write`] with a JSON body.
+    pub async fn write_json(
+        &self,
+        endpoint: &str,
+        method: Method,
+        rest: &str,
+        body: &Value,
+        idempotent: bool,
+    ) -> Result<Value, ApiError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| ApiError::new(endpoint, ApiErrorKind::Protocol(format!("cannot encode: {e}"))))?;
+        self.write(endpoint, method, rest, &ReqBody::Json(bytes), idempotent)
+            .await
+    }
+
+    /// The signed-in user's LUID (the owner of whatever this session publishes).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
     }
 
     /// Ends the session; failures are irrelevant at this point (the token may be dead).
@@ -279,6 +334,23 @@ impl Client {
         body: &ReqBody,
         auth: bool,
     ) -> Result<Response<Body>, ApiError> {
+        self.request_with(endpoint, method, path, body, auth, true).await
+    }
+
+    /// The retry loop. A request that is not `idempotent` (a publish, adding a
+    /// user) is sent again only when Tableau provably did not act on it (401,
+    /// 429): after a 5xx or a broken connection it may have, and a second one
+    /// would publish twice or fail as a duplicate.
+    async fn request_with(
+        &self,
+        endpoint: &str,
+        method: Method,
+        path: &str,
+        body: &ReqBody,
+        auth: bool,
+        idempotent: bool,
+    ) -> Result<Response<Body>, ApiError> {
+        let unsure = || Some("not sent again: Tableau may have applied it; check the target".to_string());
         let started = Instant::now();
         let mut retries = 0u32;
         let mut throttled = 0u32;
@@ -326,6 +398,7 @@ impl Client {
                             Box::pin(self.reauthenticate(generation)).await?;
                             continue;
                         }
+                        Verdict::Throttled if !idempotent && status == 503 => return Err(fail(unsure())),
                         Verdict::Throttled => {
                             let hinted = retry_after
                                 .as_deref()
@@ -346,6 +419,7 @@ impl Client {
                             }
                             (wait, format!("HTTP {status}"))
                         }
+                        Verdict::Transient if !idempotent => return Err(fail(unsure())),
                         Verdict::Transient if retries < self.policy.max_retries => {
                             let wait = self.backoff(retries);
                             retries += 1;
@@ -359,6 +433,12 @@ impl Client {
                 }
                 Err(SendError::Denied(m)) => return Err(ApiError::new(endpoint, ApiErrorKind::Denied(m))),
                 Err(SendError::Invalid(m)) => return Err(ApiError::new(endpoint, ApiErrorKind::Protocol(m))),
+                Err(SendError::Network(m)) if !idempotent => {
+                    return Err(ApiError::new(
+                        endpoint,
+                        ApiErrorKind::Network(format!("{m} ({})", unsure().unwrap_or_default())),
+                    ))
+                }
                 Err(SendError::Network(m)) if retries < self.policy.max_retries => {
                     let wait = self.backoff(retries);
                     retries += 1;

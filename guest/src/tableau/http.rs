@@ -96,6 +96,12 @@ pub enum ReqBody {
     /// zero-length chunk that races with the host dropping a GET's body.
     Empty,
     Json(Vec<u8>),
+    /// Any other body (a `multipart/mixed` publish or append), held so that a
+    /// request Tableau refused with 401 or 429 can be sent again.
+    Raw {
+        content_type: String,
+        bytes: Bytes,
+    },
 }
 
 /// Why a request got no response at all.
@@ -162,6 +168,12 @@ impl Http {
             ReqBody::Json(bytes) => {
                 builder = builder
                     .header(CONTENT_TYPE, "application/json")
+                    .header(CONTENT_LENGTH, bytes.len());
+                Body::from(bytes.clone())
+            }
+            ReqBody::Raw { content_type, bytes } => {
+                builder = builder
+                    .header(CONTENT_TYPE, content_type.as_str())
                     .header(CONTENT_LENGTH, bytes.len());
                 Body::from(bytes.clone())
             }

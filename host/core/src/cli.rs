@@ -3,8 +3,8 @@
 //! runs or prints anything.
 
 use crate::config::{
-    self, BackupConfig, PolicyShowConfig, Request, SandboxConfig, Scope, SiteConfig, SnapshotsConfig,
-    Timeouts, VerifyConfig,
+    self, BackupConfig, PolicyShowConfig, Request, RestoreConfig, RestoreMode, SandboxConfig, Scope,
+    SiteConfig, SnapshotsConfig, Timeouts, VerifyConfig,
 };
 use crate::exit::Fatal;
 use crate::secrets::SecretSource;
@@ -56,6 +56,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Back up a site: content files, metadata JSON and a manifest, into a new run folder.
     Backup(Box<BackupArgs>),
+    /// Restore a run into a site: projects, content, owners, tags, permissions (see --help).
+    Restore(Box<RestoreArgs>),
     /// Check a run against its manifest: every object present, same size, same SHA-256.
     Verify(VerifyArgs),
     /// List the runs in a destination with their status, time, counts and bytes.
@@ -185,6 +187,132 @@ pub struct BackupArgs {
     pub sandbox: SandboxArgs,
 }
 
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Leave an item that already exists (same name, same project) alone.
+    SkipExisting,
+    /// Publish over it; Tableau keeps the replaced version as a revision.
+    Overwrite,
+    /// Publish next to it as "<name> (restored)".
+    Rename,
+}
+
+/// `restore` flags.
+///
+/// Restores from the latest complete run unless --run names one. Users and
+/// groups are matched by name; projects by path. Items are published data
+/// sources first, then flows, then workbooks; then owners, descriptions, tags
+/// and permissions are applied. Prints the id map, what was restored, skipped
+/// and failed, and a checklist of what must be done by hand (passwords of
+/// embedded credentials, OAuth connections, missing owners). Exit codes: 0
+/// complete, 3 partial (some objects failed), 1 nothing restored, 2 usage.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The site to restore into.
+    #[command(flatten)]
+    pub site: SiteArgs,
+
+    /// The destination holding the backup: a folder or s3://bucket/prefix.
+    #[arg(long, env = "TABLEAU_BACKUP_DEST", value_name = "DEST", default_value = config::DEFAULT_DEST)]
+    pub from: Destination,
+
+    /// The run folder to restore; default: the latest complete run.
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// What to restore (comma-separated); default: everything restorable.
+    #[arg(long, value_delimiter = ',', value_name = "KIND",
+          value_parser = PossibleValuesParser::new(config::RESTORABLE_KINDS.map(Kind::name))
+              .map(|name| name.parse::<Kind>().expect("only listed names get through")))]
+    pub kinds: Vec<Kind>,
+
+    /// Only content in this project and below: a path (Sales/Reports) or a LUID (repeatable).
+    #[arg(long = "project", value_name = "PATH|LUID")]
+    pub projects: Vec<String>,
+
+    /// Only this item: a workbook, data source or flow LUID or name (repeatable).
+    #[arg(long = "item", value_name = "ID|NAME")]
+    pub items: Vec<String>,
+
+    /// With one --item: publish its stored revision N as the current version.
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u32>,
+
+    /// Put the backup's project OLD (a path) at NEW on the target (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_map)]
+    pub project_map: Vec<(String, String)>,
+
+    /// Create users (with their site role) and groups (with members) the target lacks.
+    #[arg(long)]
+    pub create_principals: bool,
+
+    /// What to do with an item whose name is already taken in its project.
+    #[arg(long, value_enum, default_value_t = ModeArg::SkipExisting)]
+    pub mode: ModeArg,
+
+    /// Print the plan (create, overwrite, skip, rename) and write nothing to the site.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Items per list page when reading the target (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = config::DEFAULT_PAGE_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=config::DEFAULT_PAGE_SIZE as i64))]
+    pub page_size: u32,
+
+    /// Policy and guest.
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+fn parse_map(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.to_string(), b.to_string())),
+        _ => Err(format!("{s:?}: expected OLD=NEW (two project paths)")),
+    }
+}
+
+impl RestoreArgs {
+    /// The restore these flags ask for.
+    pub fn resolve(&self) -> Result<RestoreConfig, Fatal> {
+        let site = SiteConfig::new(
+            &self.site.server,
+            &self.site.site,
+            &self.site.token_name,
+            self.site.token_secret_from.clone(),
+        )?;
+        RestoreConfig {
+            site,
+            from: self.from.clone(),
+            run: self.run.clone(),
+            kinds: self.kinds.clone(),
+            projects: self.projects.clone(),
+            items: self.items.clone(),
+            revision: self.revision,
+            project_map: self.project_map.clone(),
+            create_principals: self.create_principals,
+            mode: match self.mode {
+                ModeArg::SkipExisting => RestoreMode::SkipExisting,
+                ModeArg::Overwrite => RestoreMode::Overwrite,
+                ModeArg::Rename => RestoreMode::Rename,
+            },
+            dry_run: self.dry_run,
+            json: self.json,
+            page_size: self.page_size,
+            timeouts: Timeouts::default(),
+            sandbox: SandboxConfig {
+                policy: self.sandbox.policy.clone(),
+                guest: self.sandbox.guest.clone(),
+            },
+        }
+        .checked()
+    }
+}
+
 /// `verify` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
@@ -234,6 +362,7 @@ impl Command {
     pub fn resolve(self) -> Result<Request, Fatal> {
         Ok(match self {
             Command::Backup(args) => Request::Backup(Box::new(args.resolve()?)),
+            Command::Restore(args) => Request::Restore(Box::new(args.resolve()?)),
             Command::Verify(args) => Request::Verify(VerifyConfig {
                 dest: args.dest,
                 run: args.run,

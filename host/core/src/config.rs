@@ -38,6 +38,8 @@ pub enum Request {
     Snapshots(SnapshotsConfig),
     /// `policy show`.
     PolicyShow(PolicyShowConfig),
+    /// `restore`.
+    Restore(Box<RestoreConfig>),
 }
 
 /// The Tableau site and how to sign in.
@@ -192,6 +194,95 @@ impl BackupConfig {
                 "concurrency {} is outside 1..={MAX_CONCURRENCY}",
                 self.concurrency
             )));
+        }
+        if !(1..=DEFAULT_PAGE_SIZE).contains(&self.page_size) {
+            return Err(Fatal::usage(format!(
+                "page size {} is outside 1..={DEFAULT_PAGE_SIZE}",
+                self.page_size
+            )));
+        }
+        Ok(self)
+    }
+}
+
+/// What to do with an item whose name is already taken in its target project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestoreMode {
+    /// Leave the target's item alone.
+    #[default]
+    SkipExisting,
+    /// Publish over it (Tableau keeps the old one as a revision).
+    Overwrite,
+    /// Publish next to it as `<name> (restored)`.
+    Rename,
+}
+
+/// The kinds a restore can bring back (`--kinds`).
+pub const RESTORABLE_KINDS: [Kind; 8] = [
+    Kind::Workbooks,
+    Kind::Datasources,
+    Kind::Flows,
+    Kind::Projects,
+    Kind::Users,
+    Kind::Groups,
+    Kind::Permissions,
+    Kind::DefaultPermissions,
+];
+
+/// `restore`, resolved.
+#[derive(Debug, Clone)]
+pub struct RestoreConfig {
+    /// The site to restore into.
+    pub site: SiteConfig,
+    /// The destination holding the backup.
+    pub from: Destination,
+    /// The run; `None` for the latest complete one.
+    pub run: Option<String>,
+    /// What to restore; empty means everything restorable.
+    pub kinds: Vec<Kind>,
+    /// Only content under these project paths or LUIDs.
+    pub projects: Vec<String>,
+    /// Only these items (LUIDs or names).
+    pub items: Vec<String>,
+    /// Publish this stored revision of the one `--item`.
+    pub revision: Option<u32>,
+    /// Backup project path -> target project path.
+    pub project_map: Vec<(String, String)>,
+    /// Create missing users and groups.
+    pub create_principals: bool,
+    /// What to do with items that exist.
+    pub mode: RestoreMode,
+    /// Plan only; write nothing to the target.
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    pub json: bool,
+    /// Items per list page on the target.
+    pub page_size: u32,
+    /// Per-request timeouts.
+    pub timeouts: Timeouts,
+    /// Policy and guest.
+    pub sandbox: SandboxConfig,
+}
+
+impl RestoreConfig {
+    /// Check what clap cannot.
+    pub fn checked(self) -> Result<Self, Fatal> {
+        if let Some(k) = self.kinds.iter().find(|k| !RESTORABLE_KINDS.contains(k)) {
+            return Err(Fatal::usage(format!(
+                "--kinds {}: not restorable by this version; restorable: {}",
+                k.name(),
+                RESTORABLE_KINDS.map(Kind::name).join(", ")
+            )));
+        }
+        if self.revision.is_some() && self.items.len() != 1 {
+            return Err(Fatal::usage(
+                "--revision needs exactly one --item (its LUID or name)",
+            ));
+        }
+        for (old, new) in &self.project_map {
+            if old.trim_matches('/').is_empty() || new.trim_matches('/').is_empty() {
+                return Err(Fatal::usage("--project-map needs OLD=NEW, two project paths"));
+            }
         }
         if !(1..=DEFAULT_PAGE_SIZE).contains(&self.page_size) {
             return Err(Fatal::usage(format!(

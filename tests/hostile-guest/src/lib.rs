@@ -58,6 +58,52 @@ impl Guest for Hostile {
             }),
         }
     }
+
+    /// A restore is granted the store read-only: every write must be refused.
+    /// `job.site` names the attack, as for `run`.
+    fn restore(job: RestoreJob) -> Result<RestoreReport, BackupError> {
+        let outcome = match job.site.as_str() {
+            "restore-write" => restore_writes(&job.run),
+            other => return Err(BackupError::InvalidJob(format!("unknown attack {other}"))),
+        };
+        match outcome {
+            Err(denied) => Err(BackupError::Denied(denied)),
+            Ok(()) => Ok(RestoreReport {
+                status: Status::Complete,
+                run: job.run,
+                dry_run: false,
+                entries: vec![],
+                checklist: vec![],
+                api_version: "ESCAPED".into(),
+            }),
+        }
+    }
+}
+
+/// Tries to write into the store (its own run folder, an earlier run, a copy):
+/// Ok if any write got through.
+fn restore_writes(run: &str) -> Result<(), String> {
+    let mut refusals = Vec::new();
+    for key in ["restored.txt", &format!("{run}/manifest.json"), "../x"] {
+        match store::put(key, "text/plain", b"overwritten by a restore") {
+            Ok(_) => return Ok(()),
+            Err(e) => refusals.push(format!("put {key}: {e:?}")),
+        }
+        match store::create(key, "text/plain") {
+            Ok(upload) => {
+                store::Upload::abort(upload);
+                return Ok(());
+            }
+            Err(e) => refusals.push(format!("create {key}: {e:?}")),
+        }
+    }
+    match store::copy(&format!("{run}/manifest.json"), "copy.json") {
+        Ok(_) => return Ok(()),
+        Err(e) => refusals.push(format!("copy: {e:?}")),
+    }
+    // Reading stays allowed: the manifest is there to restore from.
+    store::open(&format!("{run}/manifest.json")).map_err(|e| format!("open refused: {e:?}"))?;
+    Err(refusals.join("; "))
 }
 
 fn port_of(server: &str) -> u16 {

@@ -2,6 +2,7 @@
 //! output module prints. Nothing here parses flags or prints.
 
 pub mod backup;
+pub mod restore;
 pub mod snapshots;
 pub mod verify;
 
@@ -16,6 +17,8 @@ use crate::runtime::EventSink;
 pub enum Done {
     /// A backup with a manifest.
     Backup(backup::Finished),
+    /// A restore that ran (complete, partial or a dry run).
+    Restore(restore::Restored),
     /// A verified run.
     Verify(verify::Findings),
     /// The runs of a destination.
@@ -28,6 +31,7 @@ pub enum Done {
 pub async fn run(request: &Request, guest: &GuestSource<'_>, events: EventSink) -> Result<Done, Fatal> {
     Ok(match request {
         Request::Backup(config) => Done::Backup(backup::run(config, guest, events).await?),
+        Request::Restore(config) => Done::Restore(restore::run(config, guest, events).await?),
         Request::Verify(config) => Done::Verify(verify::run(config).await?),
         Request::Snapshots(config) => Done::Snapshots(snapshots::run(config).await?),
         Request::PolicyShow(config) => {

@@ -4,6 +4,7 @@
 
 mod logging;
 mod progress;
+mod restore;
 
 pub use logging::init_logging;
 pub use progress::log_sink;
@@ -23,6 +24,14 @@ pub fn finish(result: Result<Done, Fatal>) -> ExitCode {
         Ok(Done::Backup(done)) => {
             println!("{}", summary(&done));
             backup_outcome(&done).into()
+        }
+        Ok(Done::Restore(done)) => {
+            if done.json {
+                println!("{}", restore::to_json(&done));
+            } else {
+                print!("{}", restore::human(&done));
+            }
+            restore::outcome(&done).into()
         }
         Ok(Done::Verify(f)) => {
             print!("{}", findings(&f));

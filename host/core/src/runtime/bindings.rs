@@ -13,7 +13,7 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use tableau_backup::backup::{events, secrets, store, types};
+pub use tableau_backup::backup::{events, restore_types, secrets, store, types};
 
 // The WIT `kind` and the shared model's `Kind` convert both ways.
 tableau_backup_model::kind_conversions!(types::Kind);

@@ -9,6 +9,9 @@ mod state;
 mod store_host;
 
 pub use bindings::events::{Event, Item, Level};
+pub use bindings::restore_types::{
+    RestoreAction, RestoreEntry, RestoreJob, RestoreMode, RestoreReport, Todo,
+};
 pub use bindings::types::{BackupError, Job, Kind, KindCount, Limits, Report, Status, Timeouts};
 pub use engine::GuestRuntime;
 pub use http::TimeoutCaps;
@@ -67,9 +70,36 @@ fn describe(e: &BackupError) -> String {
     }
 }
 
+/// Which export to call, with its job.
+enum Call {
+    Backup(Job),
+    Restore(RestoreJob),
+}
+
+/// What the export returned.
+enum Returned {
+    Backup(Report),
+    Restore(RestoreReport),
+}
+
 impl GuestRuntime {
-    /// Instantiate the guest, run one job and tear it down.
+    /// Instantiate the guest, run one backup and tear it down.
     pub async fn run(&self, job: Job, grants: Grants) -> Result<Report, RunError> {
+        match self.call(Call::Backup(job), grants).await? {
+            Returned::Backup(r) => Ok(r),
+            Returned::Restore(_) => unreachable!("a backup call returns a backup report"),
+        }
+    }
+
+    /// Instantiate the guest, run one restore (under the same limits) and tear it down.
+    pub async fn restore(&self, job: RestoreJob, grants: Grants) -> Result<RestoreReport, RunError> {
+        match self.call(Call::Restore(job), grants).await? {
+            Returned::Restore(r) => Ok(r),
+            Returned::Backup(_) => unreachable!("a restore call returns a restore report"),
+        }
+    }
+
+    async fn call(&self, call: Call, grants: Grants) -> Result<Returned, RunError> {
         let res = grants.resources.clone();
         let redactor = Redactor::new(grants.secrets.values());
         let output = MemoryOutputPipe::new(res.max_output_bytes as usize);
@@ -115,7 +145,13 @@ impl GuestRuntime {
         let deadline = Duration::from_secs(res.run_deadline_secs);
         let outcome = tokio::time::timeout(deadline, async {
             let instance = Backup::instantiate_async(&mut store, &self.component, &self.linker).await?;
-            instance.call_run(&mut store, &job).await
+            Ok::<_, wasmtime::Error>(match &call {
+                Call::Backup(job) => instance.call_run(&mut store, job).await?.map(Returned::Backup),
+                Call::Restore(job) => instance
+                    .call_restore(&mut store, job)
+                    .await?
+                    .map(Returned::Restore),
+            })
         })
         .await;
         log_guest_output(&output, &redactor);
@@ -126,6 +162,16 @@ impl GuestRuntime {
             ))),
             Ok(Err(trap)) => Err(RunError::Stopped(explain_trap(&trap, &res))),
             Ok(Ok(Err(e))) => Err(RunError::Guest(scrub_error(e, &redactor))),
+            Ok(Ok(Ok(Returned::Restore(mut r)))) => {
+                // The same defence for what the report quotes from Tableau.
+                for e in &mut r.entries {
+                    e.detail = redactor.clean(&e.detail);
+                }
+                for t in &mut r.checklist {
+                    t.action = redactor.clean(&t.action);
+                }
+                Ok(Returned::Restore(r))
+            }
             Ok(Ok(Ok(report))) => Ok(report),
         }
     }

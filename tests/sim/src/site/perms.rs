@@ -226,9 +226,10 @@ struct Picker<'a> {
 }
 
 impl Picker<'_> {
-    /// A group other than "All Users" when there is one.
+    /// A group other than "All Users" when there is one. Generated groups only:
+    /// a generated rule must not change grantee when a restore adds groups.
     fn group(&self, n: u64) -> String {
-        let g = self.site.count(ListKind::Groups);
+        let g = self.site.base_count(ListKind::Groups);
         let i = if g > 1 {
             1 + ((self.hv >> n) % (g as u64 - 1)) as usize
         } else {
@@ -237,9 +238,9 @@ impl Picker<'_> {
         self.site.group(i).id
     }
 
-    /// A user other than the PAT owner when there is one.
+    /// A user other than the PAT owner when there is one (generated users only).
     fn user(&self, n: u64) -> String {
-        let u = self.site.count(ListKind::Users);
+        let u = self.site.base_count(ListKind::Users);
         let i = if u > 1 {
             1 + ((self.hv >> n) % (u as u64 - 1)) as usize
         } else {
