@@ -24,6 +24,12 @@ const JOB_WAIT_SECS: u64 = 3600;
 
 const BOUNDARY: &str = "tableau-backup-restore-8d6f0c1e4b2a";
 
+/// An upload session id in a path: `:` is a legal path character and Tableau's
+/// ids (`7720:170fe6...-1:0`) are sent with it as is, like TSC does.
+fn session_segment(id: &str) -> String {
+    path_segment(id).replace("%3A", ":")
+}
+
 /// What to publish and where from.
 pub struct Publish<'a> {
     pub kind: ContentKind,
@@ -129,7 +135,7 @@ pub async fn publish(client: &Client, p: &Publish<'_>) -> Result<String, String>
         let body = multipart(|out| part(out, "request_payload", None, "application/json", &payload));
         let rest = format!(
             "{segment}?{query}&uploadSessionId={}&asJob=true",
-            path_segment(&session)
+            session_segment(&session)
         );
         client
             .write(&endpoint, Method::POST, &rest, &body, false)
@@ -165,7 +171,7 @@ async fn upload(client: &Client, mut reader: Reader, p: &Publish<'_>) -> Result<
     if session.is_empty() {
         return Err("POST fileUploads answered without an uploadSessionId".to_string());
     }
-    let rest = format!("fileUploads/{}", path_segment(&session));
+    let rest = format!("fileUploads/{}", session_segment(&session));
     loop {
         let chunk = reader.chunk(CHUNK).await.map_err(|e| e.to_string())?;
         if chunk.is_empty() {
