@@ -74,6 +74,9 @@ fn metadata(run: &Path, name: &str) -> Vec<Value> {
 /// An item as a user compares it: sha256, description, tags, owner name, showTabs.
 type ItemShape = (String, String, BTreeSet<String>, String, String);
 
+/// Custom views by (workbook, name): (definition sha256, owner name, shared) of each.
+type ViewShapes = BTreeMap<(String, String), BTreeSet<(String, String, String)>>;
+
 /// A backup as a user compares two sites: by paths and names, never ids.
 #[derive(Debug, PartialEq, Eq)]
 struct Shape {
@@ -87,6 +90,8 @@ struct Shape {
     defaults: BTreeSet<(String, String, String, String, String)>,
     /// Group name -> member names.
     groups: BTreeMap<String, BTreeSet<String>>,
+    /// (workbook, custom view name) -> (definition sha256, owner name, shared).
+    custom_views: ViewShapes,
 }
 
 fn paths(run: &Path) -> HashMap<String, String> {
@@ -243,12 +248,33 @@ fn shape(run: &Path) -> Shape {
             (text(g, "name"), members)
         })
         .collect();
+    let cv_meta: HashMap<String, Value> = metadata(run, "custom_views")
+        .into_iter()
+        .map(|c| (text(&c, "id"), c))
+        .collect();
+    let mut custom_views = ViewShapes::new();
+    for d in manifest["custom_view_definitions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let Some(workbook) = object_of.get(&text(&d, "workbook_id")) else {
+            continue;
+        };
+        let m = cv_meta.get(&text(&d, "id")).cloned().unwrap_or(Value::Null);
+        let owner = users.get(&text(&m["owner"], "id")).cloned().unwrap_or_default();
+        custom_views
+            .entry((workbook.clone(), text(&d, "name")))
+            .or_default()
+            .insert((text(&d, "sha256"), owner, text(&m, "shared")));
+    }
     Shape {
         projects,
         items,
         rules,
         defaults,
         groups,
+        custom_views,
     }
 }
 
@@ -356,6 +382,11 @@ async fn a_whole_site_restored_into_an_empty_site_backs_up_the_same() {
         }
         assert_eq!(got.groups.get(group), Some(members), "members of group {group}");
     }
+    assert!(!want.custom_views.is_empty(), "A has custom views");
+    assert_eq!(
+        got.custom_views, want.custom_views,
+        "custom views: definitions, owners, shared"
+    );
     // What must be done by hand is there: the connections with credentials.
     let connections = metadata(&run_a, "connections");
     let with_user = connections
@@ -412,7 +443,9 @@ async fn one_deleted_workbook_comes_back_and_nothing_else_is_written() {
     let new_id = text(created[0], "new_id");
     // Nothing but the publish and the writes to the new workbook.
     for w in a.log().writes() {
-        let ok = w.endpoint == "POST workbooks" || w.id.as_deref() == Some(new_id.as_str());
+        // The publish, its custom views (POST customviews names the workbook in its body), and writes to it.
+        let ok = matches!(w.endpoint.as_str(), "POST workbooks" | "POST customviews")
+            || w.id.as_deref() == Some(new_id.as_str());
         assert!(ok, "a write to something else: {w:?}");
         assert!(w.status < 300, "{w:?}");
     }

@@ -4,6 +4,7 @@
 //! happened to every object. One failing item never stops the rest.
 
 mod content;
+mod custom_views;
 mod permissions;
 mod principals;
 mod projects;
@@ -258,6 +259,9 @@ impl Restore<'_> {
                 self.item(kind, item).await;
             }
         }
+        if plan.wants(Kind::CustomViews) {
+            self.custom_views().await;
+        }
         if plan.wants(Kind::Permissions) {
             self.permissions().await;
         }
@@ -327,7 +331,6 @@ impl Restore<'_> {
             return;
         }
         for (file, what) in [
-            ("custom_views", "custom views"),
             ("favorites", "favorites"),
             ("subscriptions", "subscriptions"),
             ("extract_refresh_tasks", "extract refresh tasks"),

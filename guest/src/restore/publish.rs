@@ -71,7 +71,7 @@ fn filename(name: &str, ext: &str) -> String {
     format!("{}.{ext}", if base.is_empty() { "file" } else { base })
 }
 
-fn part(out: &mut Vec<u8>, name: &str, filename: Option<&str>, content_type: &str, body: &[u8]) {
+pub fn part(out: &mut Vec<u8>, name: &str, filename: Option<&str>, content_type: &str, body: &[u8]) {
     out.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: name=\"{name}\"").as_bytes());
     if let Some(f) = filename {
         out.extend_from_slice(format!("; filename=\"{f}\"").as_bytes());
@@ -81,7 +81,7 @@ fn part(out: &mut Vec<u8>, name: &str, filename: Option<&str>, content_type: &st
     out.extend_from_slice(b"\r\n");
 }
 
-fn multipart(parts: impl FnOnce(&mut Vec<u8>)) -> ReqBody {
+pub fn multipart(parts: impl FnOnce(&mut Vec<u8>)) -> ReqBody {
     let mut out = Vec::new();
     parts(&mut out);
     out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());

@@ -172,6 +172,37 @@ impl Client {
         parse_json(&content_type, &bytes).map_err(|m| ApiError::new(endpoint, ApiErrorKind::Protocol(m)))
     }
 
+    /// A write under `/api/exp/sites/{site}/{rest}`: the version TSC uses for
+    /// custom view content (documented under `exp`).
+    pub async fn write_exp(
+        &self,
+        endpoint: &str,
+        method: Method,
+        rest: &str,
+        body: &ReqBody,
+        idempotent: bool,
+    ) -> Result<Value, ApiError> {
+        let site = super::path_segment(&self.site_id);
+        let path = format!("/api/exp/sites/{site}/{rest}");
+        let resp = self
+            .request_with(endpoint, method, &path, body, true, idempotent)
+            .await?;
+        let content_type = header(&resp, "content-type").unwrap_or_default();
+        let bytes = read_capped(resp, 16 << 20).await.map_err(|e| {
+            ApiError::new(
+                endpoint,
+                match e {
+                    ReadError::Broken(m) => ApiErrorKind::Network(m),
+                    ReadError::Protocol(m) => ApiErrorKind::Protocol(m),
+                },
+            )
+        })?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Value::Null);
+        }
+        parse_json(&content_type, &bytes).map_err(|m| ApiError::new(endpoint, ApiErrorKind::Protocol(m)))
+    }
+
     /// [`Client::write`] with a JSON body.
     pub async fn write_json(
         &self,

@@ -218,7 +218,7 @@ pub enum RestoreMode {
 }
 
 /// The kinds a restore can bring back (`--kinds`).
-pub const RESTORABLE_KINDS: [Kind; 8] = [
+pub const RESTORABLE_KINDS: [Kind; 9] = [
     Kind::Workbooks,
     Kind::Datasources,
     Kind::Flows,
@@ -227,6 +227,7 @@ pub const RESTORABLE_KINDS: [Kind; 8] = [
     Kind::Groups,
     Kind::Permissions,
     Kind::DefaultPermissions,
+    Kind::CustomViews,
 ];
 
 /// `restore`, resolved.
