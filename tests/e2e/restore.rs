@@ -92,6 +92,12 @@ struct Shape {
     groups: BTreeMap<String, BTreeSet<String>>,
     /// (workbook, custom view name) -> (definition sha256, owner name, shared).
     custom_views: ViewShapes,
+    /// (user, target) favorites, (user, subject, workbook) subscriptions and
+    /// (target, type, frequency) extract refresh tasks, where the target is a
+    /// workbook, data source, flow or project (not a view).
+    favorites: BTreeSet<(String, String)>,
+    subscriptions: BTreeSet<(String, String, String)>,
+    tasks: BTreeSet<(String, String, String)>,
 }
 
 fn paths(run: &Path) -> HashMap<String, String> {
@@ -268,6 +274,36 @@ fn shape(run: &Path) -> Shape {
             .or_default()
             .insert((text(&d, "sha256"), owner, text(&m, "shared")));
     }
+    for (id, path) in &paths {
+        object_of.insert(id.clone(), format!("project {path}"));
+    }
+    let mut favorites = BTreeSet::new();
+    for e in metadata(run, "favorites") {
+        let user = users.get(&text(&e["user"], "id")).cloned().unwrap_or_default();
+        for f in list(e.get("favorites")) {
+            for k in ["workbook", "datasource", "flow", "project"] {
+                if let Some(o) = f.get(k).and_then(|t| object_of.get(&text(t, "id"))) {
+                    favorites.insert((user.clone(), o.clone()));
+                }
+            }
+        }
+    }
+    let mut subscriptions = BTreeSet::new();
+    for sub in metadata(run, "subscriptions") {
+        if let Some(o) = object_of.get(&text(&sub["content"], "id")) {
+            let user = users.get(&text(&sub["user"], "id")).cloned().unwrap_or_default();
+            subscriptions.insert((user, text(&sub, "subject"), o.clone()));
+        }
+    }
+    let mut tasks = BTreeSet::new();
+    for t in metadata(run, "extract_refresh_tasks") {
+        let t = t.get("extractRefresh").cloned().unwrap_or(t);
+        for k in ["workbook", "datasource"] {
+            if let Some(o) = t.get(k).and_then(|x| object_of.get(&text(x, "id"))) {
+                tasks.insert((o.clone(), text(&t, "type"), text(&t["schedule"], "frequency")));
+            }
+        }
+    }
     Shape {
         projects,
         items,
@@ -275,6 +311,9 @@ fn shape(run: &Path) -> Shape {
         defaults,
         groups,
         custom_views,
+        favorites,
+        subscriptions,
+        tasks,
     }
 }
 
@@ -337,9 +376,14 @@ async fn a_whole_site_restored_into_an_empty_site_backs_up_the_same() {
         + entries(&report, "datasource", "created").len()
         + entries(&report, "flow", "created").len();
     assert_eq!(published, want.items.len(), "every item was created");
-    // The id map: every created object has its new LUID, and it is not the old one.
+    // The id map: every created object has its new LUID, and it is not the old one
+    // (rules and favorites have no LUID of their own).
     for e in report["entries"].as_array().unwrap() {
-        if e["action"] == "created" && e["kind"] != "permissions" && e["kind"] != "default-permissions" {
+        let own_id = !matches!(
+            e["kind"].as_str(),
+            Some("permissions" | "default-permissions" | "favorite")
+        );
+        if e["action"] == "created" && own_id {
             assert!(!text(e, "new_id").is_empty() && e["new_id"] != e["old_id"], "{e}");
         }
     }

@@ -5,6 +5,7 @@
 
 mod content;
 mod custom_views;
+mod extras;
 mod permissions;
 mod principals;
 mod projects;
@@ -262,6 +263,15 @@ impl Restore<'_> {
         if plan.wants(Kind::CustomViews) {
             self.custom_views().await;
         }
+        if plan.wants(Kind::Favorites) {
+            self.favorites().await;
+        }
+        if plan.wants(Kind::Subscriptions) {
+            self.subscriptions().await;
+        }
+        if plan.wants(Kind::ExtractRefreshTasks) {
+            self.extract_refresh_tasks().await;
+        }
         if plan.wants(Kind::Permissions) {
             self.permissions().await;
         }
@@ -331,9 +341,6 @@ impl Restore<'_> {
             return;
         }
         for (file, what) in [
-            ("favorites", "favorites"),
-            ("subscriptions", "subscriptions"),
-            ("extract_refresh_tasks", "extract refresh tasks"),
             ("data_alerts", "data-driven alerts"),
             ("webhooks", "webhooks"),
             ("virtual_connections", "virtual connections"),

@@ -218,7 +218,7 @@ pub enum RestoreMode {
 }
 
 /// The kinds a restore can bring back (`--kinds`).
-pub const RESTORABLE_KINDS: [Kind; 9] = [
+pub const RESTORABLE_KINDS: [Kind; 12] = [
     Kind::Workbooks,
     Kind::Datasources,
     Kind::Flows,
@@ -228,6 +228,9 @@ pub const RESTORABLE_KINDS: [Kind; 9] = [
     Kind::Permissions,
     Kind::DefaultPermissions,
     Kind::CustomViews,
+    Kind::Favorites,
+    Kind::Subscriptions,
+    Kind::ExtractRefreshTasks,
 ];
 
 /// `restore`, resolved.
