@@ -784,3 +784,34 @@ async fn a_200_mb_data_source_goes_through_an_upload_session_in_flat_memory() {
         "peak RSS {big_kib} KiB for 200 MiB vs {base_kib} KiB for a small file"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_create_principals_missing_owners_are_listed_and_no_one_is_added() {
+    let a = Sim::start(site_a(51).workbooks(6).datasources(2).flows(1))
+        .await
+        .unwrap();
+    let b = Sim::start(SimConfig::empty(52)).await.unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    back_up(&a, dest.path(), &[]).await;
+    let (out, report) = restore_json(&b, dest.path().to_str().unwrap(), &[], &[]).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+    let writes = b.log().write_counts();
+    assert!(
+        !writes.contains_key("POST users") && !writes.contains_key("POST groups"),
+        "{writes:?}"
+    );
+    assert!(!entries(&report, "user", "skipped").is_empty(), "{report:#}");
+    let todo = report["checklist"].as_array().unwrap();
+    assert!(
+        todo.iter().any(|t| t["kind"] == "owner"),
+        "owners not on the target are listed: {todo:#?}"
+    );
+    assert!(
+        todo.iter().any(|t| t["kind"] == "permission"),
+        "rules of missing grantees are listed: {todo:#?}"
+    );
+    // Every item came back, owned by the restoring user.
+    assert_eq!(b.catalog().items.len(), a.catalog().items.len());
+    let human = restore(&b, dest.path().to_str().unwrap(), &["--dry-run"], &[]).await;
+    assert!(human.stdout.contains("To do by hand"), "{}", human.stdout);
+}
