@@ -189,6 +189,14 @@ impl BackupConfig {
 
     /// Check the values clap's parsers cannot (any producer may call this).
     pub fn checked(self) -> Result<Self, Fatal> {
+        if self.scope.revisions
+            && !self.scope.kinds.is_empty()
+            && !self.scope.kinds.contains(&Kind::Revisions)
+        {
+            return Err(Fatal::usage(
+                "--revisions stores revision bytes, but --kinds leaves out `revisions`: add it to --kinds",
+            ));
+        }
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
             return Err(Fatal::usage(format!(
                 "concurrency {} is outside 1..={MAX_CONCURRENCY}",
@@ -348,6 +356,17 @@ mod tests {
         let mut c = BackupConfig::new(site(), Destination::Local(".".into()));
         c.concurrency = 21;
         assert!(c.checked().is_err());
+        let mut c = BackupConfig::new(site(), Destination::Local(".".into()));
+        c.scope.revisions = true;
+        c.scope.kinds = vec![Kind::Workbooks];
+        assert!(c
+            .clone()
+            .checked()
+            .unwrap_err()
+            .message
+            .contains("add it to --kinds"));
+        c.scope.kinds.push(Kind::Revisions);
+        assert!(c.checked().is_ok());
     }
 
     #[test]
