@@ -166,7 +166,7 @@ fn store_error(e: StoreErr) -> BackupError {
     }
 }
 
-fn connect_error(e: ConnectError) -> BackupError {
+pub(crate) fn connect_error(e: ConnectError) -> BackupError {
     match e {
         ConnectError::Auth(m) => BackupError::Auth(m),
         ConnectError::Api(e) => api_error(e),
@@ -174,7 +174,7 @@ fn connect_error(e: ConnectError) -> BackupError {
 }
 
 /// For failures that stop the run before anything was listed.
-fn api_error(e: ApiError) -> BackupError {
+pub(crate) fn api_error(e: ApiError) -> BackupError {
     let message = e.to_string();
     match e.kind {
         ApiErrorKind::Denied(_) => BackupError::Denied(message),

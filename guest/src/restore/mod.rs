@@ -21,9 +21,10 @@ use self::report::Report;
 use self::source::Source;
 use self::target::{Path, Target};
 use crate::backup::content::ContentKind;
+use crate::backup::{api_error, connect_error};
 use crate::host;
-use crate::tableau::client::{Client, ConnectError, Credentials};
-use crate::tableau::http::{ApiError, ApiErrorKind, Http, ServerUrl, Timeouts};
+use crate::tableau::client::{Client, Credentials};
+use crate::tableau::http::{Http, ServerUrl, Timeouts};
 use crate::tableau::retry::Policy;
 use crate::tableau_backup::backup::restore_types::{RestoreJob, RestoreMode, RestoreReport};
 use crate::tableau_backup::backup::types::{BackupError, Status};
@@ -128,18 +129,6 @@ fn kind_of(k: ItemKind) -> ContentKind {
     }
 }
 
-fn api_error(e: ApiError) -> BackupError {
-    let message = e.to_string();
-    match e.kind {
-        ApiErrorKind::Denied(_) => BackupError::Denied(message),
-        ApiErrorKind::Network(_) => BackupError::Unreachable(message),
-        ApiErrorKind::Status { status, .. } if status >= 500 || status == 429 => {
-            BackupError::Unreachable(message)
-        }
-        _ => BackupError::Protocol(message),
-    }
-}
-
 pub async fn run(job: RestoreJob) -> Result<RestoreReport, BackupError> {
     let plan = Plan::from_job(&job).map_err(BackupError::InvalidJob)?;
     let mut source = Source::open(&job.run).await.map_err(BackupError::Store)?;
@@ -160,10 +149,7 @@ pub async fn run(job: RestoreJob) -> Result<RestoreReport, BackupError> {
     };
     let client = Client::connect(http, creds, Policy::default())
         .await
-        .map_err(|e| match e {
-            ConnectError::Auth(m) => BackupError::Auth(m),
-            ConnectError::Api(e) => api_error(e),
-        })?;
+        .map_err(connect_error)?;
     host::info(format!(
         "{} run '{}' into site '{}'",
         if job.dry_run {

@@ -149,27 +149,7 @@ impl Client {
         idempotent: bool,
     ) -> Result<Value, ApiError> {
         let path = self.site_path(rest);
-        let resp = self
-            .request_with(endpoint, method, &path, body, true, idempotent)
-            .await?;
-        if resp.status().as_u16() == 204 {
-            let _ = read_error_body(resp).await;
-            return Ok(Value::Null);
-        }
-        let content_type = header(&resp, "content-type").unwrap_or_default();
-        let bytes = read_capped(resp, 16 << 20).await.map_err(|e| {
-            ApiError::new(
-                endpoint,
-                match e {
-                    ReadError::Broken(m) => ApiErrorKind::Network(m),
-                    ReadError::Protocol(m) => ApiErrorKind::Protocol(m),
-                },
-            )
-        })?;
-        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            return Ok(Value::Null);
-        }
-        parse_json(&content_type, &bytes).map_err(|m| ApiError::new(endpoint, ApiErrorKind::Protocol(m)))
+        self.write_path(endpoint, method, &path, body, idempotent).await
     }
 
     /// A write under `/api/exp/sites/{site}/{rest}`: the version TSC uses for
@@ -182,10 +162,20 @@ impl Client {
         body: &ReqBody,
         idempotent: bool,
     ) -> Result<Value, ApiError> {
-        let site = super::path_segment(&self.site_id);
-        let path = format!("/api/exp/sites/{site}/{rest}");
+        let path = format!("/api/exp/sites/{}/{rest}", super::path_segment(&self.site_id));
+        self.write_path(endpoint, method, &path, body, idempotent).await
+    }
+
+    async fn write_path(
+        &self,
+        endpoint: &str,
+        method: Method,
+        path: &str,
+        body: &ReqBody,
+        idempotent: bool,
+    ) -> Result<Value, ApiError> {
         let resp = self
-            .request_with(endpoint, method, &path, body, true, idempotent)
+            .request_with(endpoint, method, path, body, true, idempotent)
             .await?;
         let content_type = header(&resp, "content-type").unwrap_or_default();
         let bytes = read_capped(resp, 16 << 20).await.map_err(|e| {

@@ -3,13 +3,15 @@
 //! turns the configuration into the guest's `Job` and the host's `Grants`, runs
 //! the guest and waits for the store. It prints nothing.
 
-use crate::config::BackupConfig;
+use crate::config::{self, BackupConfig, SandboxConfig, SiteConfig};
 use crate::exit::Fatal;
 use crate::guest::GuestSource;
 use crate::policy::http::OutboundPolicy;
 use crate::policy::{Policy, TOKEN_SECRET_NAME};
 use crate::runs;
-use crate::runtime::{BackupError, EventSink, Grants, Job, Limits, Report, RunError, TimeoutCaps, Timeouts};
+use crate::runtime::{
+    BackupError, EventSink, Grants, GuestRuntime, Job, Limits, Report, RunError, TimeoutCaps, Timeouts,
+};
 use crate::secrets::Secret;
 use crate::store::{self, Access, Backend, RunStore, WriteLimits};
 use std::collections::HashMap;
@@ -39,6 +41,27 @@ pub fn effective_policy(path: Option<&std::path::Path>) -> Result<Policy, Fatal>
     }
 }
 
+/// What every guest run needs before it starts: the PAT secret, the policy in
+/// force (which must grant the secret), and the compiled guest.
+pub(crate) fn sandbox(
+    site: &SiteConfig,
+    sandbox: &SandboxConfig,
+    guest: &GuestSource<'_>,
+) -> Result<(Secret, Policy, GuestRuntime), Fatal> {
+    let secret = site.token_secret.read().map_err(Fatal::usage)?;
+    let policy = effective_policy(sandbox.policy.as_deref())?;
+    if !policy.secrets.allow.iter().any(|n| n == TOKEN_SECRET_NAME) {
+        return Err(Fatal::usage(format!(
+            "the policy does not grant the token secret ({TOKEN_SECRET_NAME:?}) to the guest"
+        )));
+    }
+    let runtime = match &sandbox.guest {
+        Some(path) => GuestSource::File(path.clone()).load()?,
+        None => guest.load()?,
+    };
+    Ok((secret, policy, runtime))
+}
+
 /// Run one backup.
 pub async fn run(
     config: &BackupConfig,
@@ -46,17 +69,7 @@ pub async fn run(
     events: EventSink,
 ) -> Result<Finished, Fatal> {
     let started = Instant::now();
-    let secret = config.site.token_secret.read().map_err(Fatal::usage)?;
-    let policy = effective_policy(config.sandbox.policy.as_deref())?;
-    if !policy.secrets.allow.iter().any(|n| n == TOKEN_SECRET_NAME) {
-        return Err(Fatal::usage(format!(
-            "the policy does not grant the token secret ({TOKEN_SECRET_NAME:?}) to the guest"
-        )));
-    }
-    let runtime = match &config.sandbox.guest {
-        Some(path) => GuestSource::File(path.clone()).load()?,
-        None => guest.load()?,
-    };
+    let (secret, policy, runtime) = sandbox(&config.site, &config.sandbox, guest)?;
     let backend = store::connect(&config.dest)
         .await
         .map_err(|e| Fatal::failed(e.to_string()))?;
@@ -77,7 +90,14 @@ pub async fn run(
         Vec::new()
     };
     let job = job(config, &run_name, earlier);
-    let grants = grants(config, &policy, run.clone(), secret, events);
+    let grants = grants(
+        &config.site,
+        &config.timeouts,
+        &policy,
+        run.clone(),
+        secret,
+        events,
+    );
     let outcome = runtime.run(job, grants).await;
     // Commits and aborts finish before the command reports anything.
     run.drain(Duration::from_secs(60)).await;
@@ -201,9 +221,10 @@ async fn earlier_runs(store: &RunStore, this: &str) -> Vec<String> {
     out
 }
 
-/// What the host lets the guest touch for this run.
-fn grants(
-    config: &BackupConfig,
+/// What the host lets the guest touch for this run (a backup or a restore).
+pub(crate) fn grants(
+    site: &SiteConfig,
+    timeouts: &config::Timeouts,
     policy: &Policy,
     run: Arc<RunStore>,
     secret: Secret,
@@ -212,11 +233,11 @@ fn grants(
     Grants {
         run,
         secrets: HashMap::from([(TOKEN_SECRET_NAME.to_string(), secret)]),
-        outbound: OutboundPolicy::new(config.site.origin.clone(), &policy.http.allow_hosts),
+        outbound: OutboundPolicy::new(site.origin.clone(), &policy.http.allow_hosts),
         timeouts: TimeoutCaps {
-            connect: config.timeouts.connect,
-            first_byte: config.timeouts.first_byte,
-            between_bytes: config.timeouts.between_bytes,
+            connect: timeouts.connect,
+            first_byte: timeouts.first_byte,
+            between_bytes: timeouts.between_bytes,
         },
         resources: policy.resources.clone(),
         events,

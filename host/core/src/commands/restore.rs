@@ -3,18 +3,14 @@
 //! server and the token secret, and runs the guest's `restore` export. All the
 //! Tableau work (matching, publishing, remapping) is the guest's.
 
-use crate::commands::backup::effective_policy;
+use crate::commands::backup::{grants, sandbox};
 use crate::config::{RestoreConfig, RestoreMode};
 use crate::exit::Fatal;
 use crate::guest::GuestSource;
-use crate::policy::http::OutboundPolicy;
 use crate::policy::TOKEN_SECRET_NAME;
 use crate::runs;
-use crate::runtime::{
-    self, BackupError, EventSink, Grants, RestoreJob, RestoreReport, RunError, TimeoutCaps, Timeouts,
-};
+use crate::runtime::{self, BackupError, EventSink, RestoreJob, RestoreReport, RunError, Timeouts};
 use crate::store::{self, keys, RunStore};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tableau_backup_model::manifest::Status;
@@ -39,17 +35,7 @@ pub async fn run(
     events: EventSink,
 ) -> Result<Restored, Fatal> {
     let started = Instant::now();
-    let secret = config.site.token_secret.read().map_err(Fatal::usage)?;
-    let policy = effective_policy(config.sandbox.policy.as_deref())?;
-    if !policy.secrets.allow.iter().any(|n| n == TOKEN_SECRET_NAME) {
-        return Err(Fatal::usage(format!(
-            "the policy does not grant the token secret ({TOKEN_SECRET_NAME:?}) to the guest"
-        )));
-    }
-    let runtime = match &config.sandbox.guest {
-        Some(path) => GuestSource::File(path.clone()).load()?,
-        None => guest.load()?,
-    };
+    let (secret, policy, runtime) = sandbox(&config.site, &config.sandbox, guest)?;
     let backend = store::connect(&config.from)
         .await
         .map_err(|e| Fatal::failed(e.to_string()))?;
@@ -84,18 +70,7 @@ pub async fn run(
         page_size: config.page_size,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    let grants = Grants {
-        run: store,
-        secrets: HashMap::from([(TOKEN_SECRET_NAME.to_string(), secret)]),
-        outbound: OutboundPolicy::new(config.site.origin.clone(), &policy.http.allow_hosts),
-        timeouts: TimeoutCaps {
-            connect: config.timeouts.connect,
-            first_byte: config.timeouts.first_byte,
-            between_bytes: config.timeouts.between_bytes,
-        },
-        resources: policy.resources.clone(),
-        events,
-    };
+    let grants = grants(&config.site, &config.timeouts, &policy, store, secret, events);
     match runtime.restore(job, grants).await {
         Ok(report) => Ok(Restored {
             report,
